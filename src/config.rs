@@ -1,0 +1,306 @@
+//! `backend_kwargs` (the JSON object Airflow reads from `[secrets] backend_kwargs`) -> a typed
+//! [`BackendConfig`], with Airflow's defaults and a clear error for every wrong type.
+//!
+//! Airflow accepts any kwarg and ignores the ones it does not know; so do we. Where Airflow would
+//! silently accept a value of the wrong type and fail later (or never), we reject it here with
+//! the key's name, because a typo in a secrets backend's configuration is found fastest at start.
+
+use serde_json::{Map, Value};
+
+use crate::credentials::StaticCredentials;
+use crate::error::Error;
+use crate::naming::{Lookup, LookupPattern};
+
+/// Airflow's default `connections_prefix`.
+pub const DEFAULT_CONNECTIONS_PREFIX: &str = "/airflow/connections";
+/// Airflow's default `variables_prefix`.
+pub const DEFAULT_VARIABLES_PREFIX: &str = "/airflow/variables";
+/// Airflow's default `config_prefix`.
+pub const DEFAULT_CONFIG_PREFIX: &str = "/airflow/config";
+
+/// Everything `backend_kwargs` says, typed.
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    /// Connection lookups; `None` when `connections_prefix` is `null`.
+    pub connections: Option<Lookup>,
+    /// Variable lookups; `None` when `variables_prefix` is `null`.
+    pub variables: Option<Lookup>,
+    /// Config lookups; `None` when `config_prefix` is `null`.
+    pub config: Option<Lookup>,
+    /// Airflow's `[core] multi_team`: ids containing `--` are ambiguous and not looked up.
+    pub multi_team: bool,
+    /// How to reach and sign for SSM.
+    pub aws: AwsSettings,
+}
+
+/// The AWS connection extras that shape the SSM client.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// `region_name`.
+    pub region_name: Option<String>,
+    /// `endpoint_url`: the SSM endpoint to use instead of the regional default.
+    pub endpoint_url: Option<String>,
+    /// `use_ssl`: `false` selects `http://` for the default endpoint, as botocore does.
+    pub use_ssl: bool,
+    /// Static keys from `aws_access_key_id` / `aws_secret_access_key` / `aws_session_token`,
+    /// or from the same keys inside `session_kwargs`.
+    pub static_credentials: Option<StaticCredentials>,
+    /// `aws_access_key_id` was given without a secret (Airflow would sign with `None`).
+    pub access_key_without_secret: bool,
+    /// `profile_name`.
+    pub profile_name: Option<String>,
+    /// `role_arn`.
+    pub role_arn: Option<String>,
+}
+
+impl BackendConfig {
+    /// Parses the kwargs JSON text. An empty (or all-whitespace) text means `{}`, as in Airflow.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        if text.trim().is_empty() {
+            return Self::from_map(&Map::new());
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            Error::configuration(format!(
+                "backend_kwargs is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        match value {
+            Value::Object(map) => Self::from_map(&map),
+            other => Err(Error::configuration(format!(
+                "backend_kwargs must be a JSON object, got {}",
+                type_name(&other)
+            ))),
+        }
+    }
+
+    fn from_map(kwargs: &Map<String, Value>) -> Result<Self, Error> {
+        let kw = Kwargs(kwargs);
+        let lookup = |prefix_key, pattern_key, default: &str| -> Result<Option<Lookup>, Error> {
+            let prefix = match kwargs.get(prefix_key) {
+                None => Some(default.to_string()),
+                Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => return Err(wrong_type(prefix_key, "a string or null", other)),
+            };
+            let pattern = kw
+                .string(pattern_key)?
+                .filter(|p| !p.is_empty())
+                .map(|p| LookupPattern::new(pattern_key, &p))
+                .transpose()?;
+            Ok(prefix.map(|prefix| Lookup::new(&prefix, pattern)))
+        };
+
+        let empty = Map::new();
+        let session = Kwargs(kw.object("session_kwargs")?.unwrap_or(&empty));
+        let key_id = kw.truthy_string("aws_access_key_id")?;
+        let secret = kw.truthy_string("aws_secret_access_key")?;
+        let token = kw.truthy_string("aws_session_token")?;
+        let (session_key_id, session_secret, session_token) = (
+            session.truthy_string("aws_access_key_id")?,
+            session.truthy_string("aws_secret_access_key")?,
+            session.truthy_string("aws_session_token")?,
+        );
+        // Airflow's AwsConnectionWrapper: the kwarg pair if both are truthy, else the pair from
+        // session_kwargs; the token from the kwarg, else from session_kwargs.
+        let pair = match (key_id.clone(), secret) {
+            (Some(k), Some(s)) => Some((k, s)),
+            _ => session_key_id.clone().zip(session_secret),
+        };
+        let token = token.or(session_token);
+        let access_key_without_secret =
+            pair.is_none() && (key_id.is_some() || session_key_id.is_some());
+        let static_credentials = pair.map(|(k, s)| StaticCredentials::new(k, s, token));
+
+        for key in [
+            "config_kwargs",
+            "service_config",
+            "assume_role_kwargs",
+            "assume_role_with_saml",
+        ] {
+            kw.object(key)?;
+        }
+        for key in [
+            "api_version",
+            "assume_role_method",
+            "assume_role_with_web_identity_federation",
+            "assume_role_with_web_identity_token_file",
+            "assume_role_with_web_identity_federation_audience",
+        ] {
+            kw.string(key)?;
+        }
+        if let Some(v) = kwargs.get("verify")
+            && !matches!(v, Value::Null | Value::Bool(_) | Value::String(_))
+        {
+            return Err(wrong_type("verify", "a boolean, a CA bundle path or null", v));
+        }
+
+        Ok(BackendConfig {
+            connections: lookup(
+                "connections_prefix",
+                "connections_lookup_pattern",
+                DEFAULT_CONNECTIONS_PREFIX,
+            )?,
+            variables: lookup(
+                "variables_prefix",
+                "variables_lookup_pattern",
+                DEFAULT_VARIABLES_PREFIX,
+            )?,
+            config: lookup(
+                "config_prefix",
+                "config_lookup_pattern",
+                DEFAULT_CONFIG_PREFIX,
+            )?,
+            multi_team: kw.boolean("multi_team")?.unwrap_or(false),
+            aws: AwsSettings {
+                region_name: kw.truthy_string("region_name")?,
+                endpoint_url: kw.truthy_string("endpoint_url")?,
+                use_ssl: kw.boolean("use_ssl")?.unwrap_or(true),
+                static_credentials,
+                access_key_without_secret,
+                profile_name: kw.truthy_string("profile_name")?,
+                role_arn: kw.truthy_string("role_arn")?,
+            },
+        })
+    }
+}
+
+/// Typed reads from a kwargs object; absent and `null` are both "not given".
+struct Kwargs<'a>(&'a Map<String, Value>);
+
+impl<'a> Kwargs<'a> {
+    fn string(&self, key: &str) -> Result<Option<String>, Error> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(wrong_type(key, "a string or null", other)),
+        }
+    }
+
+    /// A string where `""` counts as not given (Python truthiness).
+    fn truthy_string(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(self.string(key)?.filter(|s| !s.is_empty()))
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>, Error> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(wrong_type(key, "true, false or null", other)),
+        }
+    }
+
+    fn object(&self, key: &str) -> Result<Option<&'a Map<String, Value>>, Error> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(other) => Err(wrong_type(key, "a JSON object or null", other)),
+        }
+    }
+}
+
+fn wrong_type(key: &str, expected: &str, got: &Value) -> Error {
+    Error::configuration(format!(
+        "backend_kwargs `{key}` must be {expected}, got {}",
+        type_name(got)
+    ))
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn config(text: &str) -> BackendConfig {
+        BackendConfig::from_json(text).expect("valid kwargs")
+    }
+
+    fn config_error(text: &str) -> String {
+        let e = BackendConfig::from_json(text).expect_err("invalid kwargs");
+        assert_eq!(e.kind(), &ErrorKind::Configuration);
+        e.to_string()
+    }
+
+    #[test]
+    fn defaults_are_airflows() {
+        for text in ["", "  ", "{}"] {
+            let c = config(text);
+            assert_eq!(c.connections.unwrap().prefix(), "/airflow/connections");
+            assert_eq!(c.variables.unwrap().prefix(), "/airflow/variables");
+            assert_eq!(c.config.unwrap().prefix(), "/airflow/config");
+            assert!(c.aws.use_ssl);
+            assert!(!c.multi_team);
+        }
+    }
+
+    #[test]
+    fn null_prefix_switches_a_kind_off() {
+        let c = config(r#"{"variables_prefix": null, "config_prefix": null}"#);
+        assert!(c.connections.is_some());
+        assert!(c.variables.is_none());
+        assert!(c.config.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_are_accepted_as_airflow_does() {
+        let c = config(r#"{"sep": "-", "foo": 1, "api_version": "2014-11-06", "use_ssl": false}"#);
+        assert!(!c.aws.use_ssl);
+    }
+
+    #[test]
+    fn wrong_types_name_the_key() {
+        assert!(config_error(r#"{"connections_prefix": 5}"#).contains("`connections_prefix`"));
+        assert!(config_error(r#"{"region_name": ["x"]}"#).contains("`region_name`"));
+        assert!(config_error(r#"{"use_ssl": "false"}"#).contains("`use_ssl`"));
+        assert!(config_error(r#"{"config_kwargs": "x"}"#).contains("`config_kwargs`"));
+        assert!(config_error(r#"{"verify": 1}"#).contains("`verify`"));
+        assert!(config_error(r#"{"session_kwargs": {"aws_access_key_id": 1}}"#).contains("`aws_access_key_id`"));
+    }
+
+    #[test]
+    fn malformed_or_non_object_json_is_a_configuration_error() {
+        assert!(config_error("{").contains("not valid JSON"));
+        assert!(config_error("[1]").contains("must be a JSON object, got an array"));
+    }
+
+    #[test]
+    fn credentials_follow_airflows_wrapper() {
+        let c = config(
+            r#"{"aws_access_key_id": "AKID", "aws_secret_access_key": "S3CR3T", "aws_session_token": "TOK"}"#,
+        );
+        let creds = c.aws.static_credentials.unwrap();
+        assert_eq!(creds.access_key_id(), "AKID");
+        assert_eq!(creds.session_token(), Some("TOK"));
+
+        let c = config(
+            r#"{"session_kwargs": {"aws_access_key_id": "AKIDSESS", "aws_secret_access_key": "ss", "region_name": "sa-east-1"}}"#,
+        );
+        assert_eq!(c.aws.static_credentials.unwrap().access_key_id(), "AKIDSESS");
+        assert_eq!(c.aws.region_name, None, "only credentials are read from session_kwargs");
+
+        let c = config(r#"{"aws_access_key_id": "AKIDONLY"}"#);
+        assert!(c.aws.static_credentials.is_none());
+        assert!(c.aws.access_key_without_secret);
+
+        let c = config(r#"{"aws_access_key_id": "", "aws_secret_access_key": "x"}"#);
+        assert!(c.aws.static_credentials.is_none());
+        assert!(!c.aws.access_key_without_secret);
+    }
+
+    #[test]
+    fn bad_lookup_pattern_is_rejected_at_construction() {
+        assert!(config_error(r#"{"variables_lookup_pattern": "("}"#).contains("variables_lookup_pattern"));
+    }
+}

@@ -1,0 +1,112 @@
+//! Airflow 3.3 core `Connection.get_uri()`: a connection back to its URI form.
+
+use super::pyjson::{self, PyValue};
+use super::pyurl::{parse_qs_dict, quote, urlencode};
+use super::uri::EXTRA_KEY;
+use super::Connection;
+
+/// The URI Airflow's `get_uri()` gives for `connection`.
+pub fn get_uri(connection: &Connection) -> String {
+    let conn_type = connection.conn_type.as_deref().filter(|t| !t.is_empty());
+    let mut uri = match conn_type {
+        Some(t) => format!("{}://", t.to_lowercase().replace('_', "-")),
+        None => "//".to_string(),
+    };
+
+    let host = connection.host.as_deref();
+    let (host_to_use, protocol_to_add) = match host.and_then(|h| h.split_once("://")) {
+        // The protocol equals the type: the whole host is quoted (Airflow 3, #51953).
+        Some((protocol, _)) if Some(protocol) == connection.conn_type.as_deref() => (host, None),
+        Some((protocol, rest)) => (Some(rest), Some(protocol)),
+        None => (host, None),
+    };
+    if let Some(protocol) = protocol_to_add.filter(|p| !p.is_empty()) {
+        uri.push_str(protocol);
+        uri.push_str("://");
+    }
+
+    let mut authority = String::new();
+    if let Some(login) = &connection.login {
+        authority.push_str(&quote(login, ""));
+    }
+    if let Some(password) = &connection.password {
+        authority.push(':');
+        authority.push_str(&quote(password, ""));
+    }
+    if !authority.is_empty() {
+        authority.push('@');
+        uri.push_str(&authority);
+    }
+
+    let mut host_block = String::new();
+    if let Some(h) = host_to_use.filter(|h| !h.is_empty()) {
+        host_block.push_str(&quote(h, ""));
+    }
+    if let Some(port) = connection.port.filter(|p| *p != 0) {
+        if host_block.is_empty() && authority.is_empty() {
+            host_block.push_str(&format!("@:{port}"));
+        } else {
+            host_block.push_str(&format!(":{port}"));
+        }
+    }
+    let schema = connection.schema.as_deref().filter(|s| !s.is_empty());
+    if let Some(schema) = schema {
+        host_block.push('/');
+        host_block.push_str(&quote(schema, ""));
+    }
+    uri.push_str(&host_block);
+
+    if let Some(extra) = connection.extra.as_deref().filter(|e| !e.is_empty()) {
+        uri.push_str(if schema.is_some() { "?" } else { "/?" });
+        match flat_query(extra) {
+            Some(query) => uri.push_str(&query),
+            None => uri.push_str(&urlencode(&[(EXTRA_KEY.to_string(), extra.to_string())])),
+        }
+    }
+    uri
+}
+
+/// The `a=1&b=2` form of the extras, when every value is a string and the form parses back to
+/// the same dict; otherwise `None` (the `__extra__` form is used).
+fn flat_query(extra: &str) -> Option<String> {
+    let Ok(PyValue::Dict(entries)) = pyjson::loads(extra) else {
+        return None;
+    };
+    let pairs = entries
+        .into_iter()
+        .map(|(k, v)| match v {
+            PyValue::Str(s) => Some((k, s)),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let query = urlencode(&pairs);
+    (!query.is_empty() && parse_qs_dict(&query) == pairs).then_some(query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::deserialize_connection;
+
+    fn uri_of(value: &str) -> String {
+        get_uri(&deserialize_connection("c", value).unwrap())
+    }
+
+    #[test]
+    fn common_forms() {
+        assert_eq!(
+            uri_of("postgresql://user:p%40ss@h:5432/db?sslmode=require"),
+            "postgres://user:p%40ss@h:5432/db?sslmode=require"
+        );
+        assert_eq!(uri_of(r#"{"conn_type": "aws", "extra": {"region_name": "eu-west-1", "n": 1}}"#),
+            "aws://@/?__extra__=%7B%22region_name%22%3A+%22eu-west-1%22%2C+%22n%22%3A+1%7D".replace("@/", "/"));
+        assert_eq!(uri_of(r#"{"conn_type": "my_type", "host": "h", "port": 0}"#), "my-type://h");
+        assert_eq!(uri_of(r#"{"port": 80}"#), "//@:80");
+        assert_eq!(uri_of(r#"{"conn_type": "http", "host": "https://example.com"}"#), "http://https://example.com");
+        assert_eq!(
+            uri_of(r#"{"conn_type": "spark", "host": "spark://master", "port": 7077}"#),
+            "spark://spark%3A%2F%2Fmaster:7077"
+        );
+        assert_eq!(uri_of(r#"{"conn_type": "x", "schema": "a/b", "extra": {"k": "v w"}}"#), "x:///a%2Fb?k=v+w");
+    }
+}

@@ -1,0 +1,158 @@
+//! Airflow 3.3 core `Connection._parse_from_uri`, step for step over the `urlsplit` emulation.
+
+use super::pyjson::{self, PyValue};
+use super::pyurl::{self, SplitResult, UrlError};
+use super::{Connection, normalize_conn_type, validate_extra};
+use crate::error::Error;
+
+/// The query key whose value is the whole extra as JSON text.
+pub const EXTRA_KEY: &str = "__extra__";
+
+fn url_error(e: UrlError) -> Error {
+    Error::invalid_value(e.0)
+}
+
+fn invalid_connection_string() -> Error {
+    Error::invalid_value("Invalid connection string.")
+}
+
+/// Parses a connection URI (`conn_id` is set by the caller).
+pub fn parse_uri(uri: &str) -> Result<Connection, Error> {
+    let scheme_count = uri.matches("://").count();
+    if scheme_count > 2 {
+        return Err(invalid_connection_string());
+    }
+    let host_with_protocol = scheme_count == 2;
+    let first = pyurl::urlsplit(uri).map_err(url_error)?;
+    let conn_type = first.scheme.clone();
+
+    // Python's str.replace of every "<scheme>://", on the original text.
+    let rest = uri.replace(
+        &format!("{conn_type}://"),
+        if host_with_protocol { "" } else { "//" },
+    );
+    if host_with_protocol {
+        let protocol_part = rest.split("://").next().unwrap_or("");
+        if protocol_part.contains('@') || protocol_part.contains(':') {
+            return Err(invalid_connection_string());
+        }
+    }
+    let parts = pyurl::urlsplit(&rest).map_err(url_error)?;
+    let protocol = host_with_protocol.then_some(parts.scheme.as_str());
+    let host = netloc_to_hostname(&parts);
+    let host = match protocol {
+        Some(p) if !host.is_empty() && !p.is_empty() => format!("{p}://{host}"),
+        _ => host,
+    };
+    let schema = parts.path.get(1..).map(pyurl::unquote).unwrap_or_default();
+    let (username, password) = parts.userinfo();
+    let port = parts.port().map_err(url_error)?;
+    let extra = if parts.query.is_empty() {
+        None
+    } else {
+        Some(query_to_extra(&parts.query))
+    };
+    if let Some(extra) = &extra {
+        validate_extra(extra)?;
+    }
+    Ok(Connection {
+        conn_id: None,
+        conn_type: Some(normalize_conn_type(&conn_type)),
+        description: None,
+        host: Some(host),
+        schema: Some(schema),
+        login: username.map(pyurl::unquote),
+        // Core's password setter drops a falsy password.
+        password: password.map(pyurl::unquote).filter(|p| !p.is_empty()),
+        port: port.map(i64::from),
+        extra,
+    })
+}
+
+/// Airflow's `_parse_netloc_to_hostname`: the unquoted `hostname`, or, when that holds a `/`,
+/// the raw netloc after its last `@` and before its first `:`, unquoted.
+fn netloc_to_hostname(parts: &SplitResult) -> String {
+    let hostname = pyurl::unquote(&parts.hostname().unwrap_or_default());
+    if !hostname.contains('/') {
+        return hostname;
+    }
+    let netloc = parts.netloc.as_str();
+    let netloc = netloc.rsplit_once('@').map_or(netloc, |(_, h)| h);
+    let netloc = netloc.split_once(':').map_or(netloc, |(h, _)| h);
+    pyurl::unquote(netloc)
+}
+
+/// The query as Airflow stores it: `__extra__` verbatim if present, else a JSON object of the
+/// query's pairs with every non-empty value that is JSON decoded (core3, since Airflow 3.2).
+fn query_to_extra(query: &str) -> String {
+    let pairs = pyurl::parse_qs_dict(query);
+    if let Some((_, extra)) = pairs.iter().find(|(k, _)| k == EXTRA_KEY) {
+        return extra.clone();
+    }
+    let dict = pairs
+        .into_iter()
+        .map(|(key, value)| {
+            let decoded = if value.is_empty() {
+                PyValue::Str(value)
+            } else {
+                pyjson::loads(&value).unwrap_or(PyValue::Str(value))
+            };
+            (key, decoded)
+        })
+        .collect();
+    pyjson::dumps(&PyValue::Dict(dict))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(uri: &str) -> Connection {
+        parse_uri(uri).unwrap()
+    }
+
+    #[test]
+    fn common_forms() {
+        let c = parse("postgresql://user:p%40ss@DB.example.com:5432/my%2Fdb?sslmode=require&timeout=10");
+        assert_eq!(c.conn_type.as_deref(), Some("postgres"));
+        assert_eq!(c.host.as_deref(), Some("db.example.com"));
+        assert_eq!(c.login.as_deref(), Some("user"));
+        assert_eq!(c.password.as_deref(), Some("p@ss"));
+        assert_eq!(c.port, Some(5432));
+        assert_eq!(c.schema.as_deref(), Some("my/db"));
+        assert_eq!(c.extra.as_deref(), Some(r#"{"sslmode": "require", "timeout": 10}"#));
+
+        let c = parse("google-cloud-platform://");
+        assert_eq!(c.conn_type.as_deref(), Some("google_cloud_platform"));
+        assert_eq!((c.host.as_deref(), c.schema.as_deref(), c.login.as_deref()), (Some(""), Some(""), None));
+    }
+
+    #[test]
+    fn host_with_protocol() {
+        assert_eq!(parse("http://https%3A%2F%2Fexample.com").host.as_deref(), Some("https://example.com"));
+        let c = parse("spark://spark%3A%2F%2Fspark-master-0.spark-master.spark:7077");
+        assert_eq!(c.host.as_deref(), Some("spark://spark-master-0.spark-master.spark"));
+        assert_eq!(c.port, Some(7077));
+        let c = parse("http://https://example.com:8080/path");
+        assert_eq!((c.host.as_deref(), c.port, c.schema.as_deref()), (Some("https://example.com"), Some(8080), Some("path")));
+        assert!(parse_uri("spark://spark://spark-master:7077").is_err());
+        assert!(parse_uri("a://b://c://d").is_err());
+        assert!(parse_uri("http://user:pw@https://h").is_err());
+    }
+
+    #[test]
+    fn extra_forms() {
+        let c = parse(r#"aws://?__extra__=%7B%22a%22%3A+1%7D&ignored=1"#);
+        assert_eq!(c.extra.as_deref(), Some(r#"{"a": 1}"#));
+        assert!(parse_uri("aws://?__extra__=%5B1%5D").is_err(), "extra must be an object");
+        assert_eq!(parse("x://h?a=1&a=2&b").extra.as_deref(), Some(r#"{"a": 2, "b": ""}"#));
+        assert_eq!(parse("x://h?").extra, None);
+    }
+
+    #[test]
+    fn empty_password_is_none_and_bad_ports_fail() {
+        assert_eq!(parse("x://user:@h").password, None);
+        assert!(parse_uri("x://h:port").is_err());
+        assert!(parse_uri("x://h:70000").is_err());
+    }
+}

@@ -1,0 +1,31 @@
+//! Apache Airflow's AWS SSM Parameter Store secrets backend as a sandboxed WebAssembly component.
+//!
+//! The crate is a pure core that compiles and is tested natively, plus thin WASI glue
+//! (`wasi`, built only for `wasm32`) that exports the WIT interface in `wit/ssm-secrets.wit`:
+//!
+//! - [`config`]: `backend_kwargs` -> a typed configuration;
+//! - [`naming`]: prefixes, lookup patterns, teams -> SSM parameter names;
+//! - [`connection`]: Airflow's URI and JSON connection formats, and `get_uri`;
+//! - [`ssm`]: the `GetParameter` wire protocol; [`signing`]: SigV4 via `aws-sigv4`;
+//! - [`credentials`] and [`endpoint`]: credentials, region and endpoint resolution;
+//! - [`backend`]: the lookups, over the [`platform`] traits (transport, environment, clock).
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod config;
+pub mod connection;
+pub mod credentials;
+pub mod endpoint;
+pub mod error;
+pub mod naming;
+pub mod platform;
+pub mod signing;
+pub mod ssm;
+
+#[cfg(target_arch = "wasm32")]
+mod wasi;
+
+pub use backend::{Backend, Kind, Platform};
+pub use connection::{Connection, deserialize_connection, get_uri};
+pub use error::{AwsError, Error, ErrorKind};

@@ -1,0 +1,71 @@
+//! The edges of the core: the three things it needs from whatever runs it.
+//!
+//! The core never touches WASI itself. The component's glue (`src/wasi/`) implements these
+//! traits over `wasi:http`, `wasi:cli/environment` and `wasi:clocks`; tests implement them
+//! with recorded requests, maps and fixed times.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+/// A failed exchange: the request was refused, not sent, or its reply not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    /// What went wrong, without any request or response content.
+    pub message: String,
+}
+
+/// Sends one HTTP request and returns the whole reply.
+pub trait Transport {
+    /// Sends `request` (with its `host` header, which an implementation may have to move into
+    /// the authority) and returns the reply with its body read completely.
+    fn send(
+        &mut self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError>;
+}
+
+/// Reads environment variables.
+pub trait Environment {
+    /// The value of `name`, or `None` when it is unset or not UTF-8.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// Tells the time, for request signing.
+pub trait Clock {
+    /// The current wall-clock time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The process environment (`std::env`, which on `wasm32-wasip2` is `wasi:cli/environment`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+/// The system clock (`wasi:clocks/wall-clock` on `wasm32-wasip2`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A fixed set of variables, for tests and for hosts that pass configuration explicitly.
+impl Environment for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+/// A clock stopped at one instant.
+impl Clock for SystemTime {
+    fn now(&self) -> SystemTime {
+        *self
+    }
+}

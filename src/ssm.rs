@@ -1,0 +1,270 @@
+//! The SSM wire protocol (JSON 1.1): `GetParameter` requests, and replies turned into a value,
+//! "not found", or a typed error.
+
+use serde::Deserialize;
+
+use crate::endpoint::Endpoint;
+use crate::error::{AwsError, Error, sanitize_foreign};
+
+/// The largest reply body the core accepts (SSM values are at most 8 KB).
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// The JSON 1.1 content type SSM speaks.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// An unsigned `GetParameter` request for `name` with `WithDecryption: true`.
+pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> http::Request<Vec<u8>> {
+    let body = serde_json::json!({ "Name": name, "WithDecryption": true }).to_string();
+    json_request(endpoint, "AmazonSSM.GetParameter", body.into_bytes())
+}
+
+fn json_request(endpoint: &Endpoint, target: &str, body: Vec<u8>) -> http::Request<Vec<u8>> {
+    http::Request::post(endpoint.url())
+        .header("host", endpoint.authority())
+        .header("content-type", CONTENT_TYPE)
+        .header("x-amz-target", target)
+        .header("content-length", body.len())
+        .body(body)
+        .expect("an endpoint URL is a valid URI and the headers are static ASCII")
+}
+
+#[derive(Deserialize)]
+struct GetParameterOutput {
+    #[serde(rename = "Parameter")]
+    parameter: Parameter,
+}
+
+#[derive(Deserialize)]
+struct Parameter {
+    #[serde(rename = "Value")]
+    value: String,
+}
+
+/// The value of a `GetParameter` reply; `None` for `ParameterNotFound`.
+///
+/// `secrets` are the credentials in play: they are removed from any AWS message quoted in an
+/// error. Nothing of a reply body other than AWS's error code and message is ever quoted.
+pub fn parse_get_parameter(
+    response: &http::Response<Vec<u8>>,
+    secrets: &[&str],
+) -> Result<Option<String>, Error> {
+    let body = response.body();
+    if body.len() > MAX_RESPONSE_BYTES {
+        return Err(Error::transport(format!(
+            "the SSM reply is larger than {MAX_RESPONSE_BYTES} bytes"
+        )));
+    }
+    if !response.status().is_success() {
+        let error = parse_error(response, secrets);
+        return match error.code.as_str() {
+            "ParameterNotFound" => Ok(None),
+            _ => Err(Error::aws(error)),
+        };
+    }
+    let output: GetParameterOutput = serde_json::from_slice(body).map_err(|e| {
+        Error::invalid_value(format!(
+            "the SSM GetParameter reply is not what the protocol promises ({}; {} bytes, \
+             content-type {})",
+            json_problem(&e),
+            body.len(),
+            content_type(response)
+        ))
+    })?;
+    Ok(Some(output.parameter.value))
+}
+
+/// Describes a serde_json error by category and position only: its own text may quote input.
+fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "unreadable",
+        Category::Syntax => "not valid JSON",
+        Category::Data => "JSON of the wrong shape",
+        Category::Eof => "truncated JSON",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+fn content_type(response: &http::Response<Vec<u8>>) -> String {
+    let value = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none");
+    sanitize_foreign(value, &[]).chars().take(64).collect()
+}
+
+#[derive(Deserialize, Default)]
+struct JsonError {
+    #[serde(rename = "__type", alias = "code", alias = "Code")]
+    kind: Option<String>,
+    #[serde(alias = "Message")]
+    message: Option<String>,
+}
+
+/// An AWS error reply in any of its shapes: JSON 1.1 (`__type`, `message`/`Message`), the
+/// `x-amzn-errortype` header, or the XML of query-protocol services (`<Code>`, `<Message>`).
+/// A reply with none of these gets its HTTP status as its code.
+pub fn parse_error(response: &http::Response<Vec<u8>>, secrets: &[&str]) -> AwsError {
+    let status = response.status().as_u16();
+    let body = response.body();
+    let json: JsonError = serde_json::from_slice(body).unwrap_or_default();
+    let text = std::str::from_utf8(body).ok();
+    let header_code = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let code = json
+        .kind
+        .or(header_code)
+        .or_else(|| text.and_then(|t| xml_element(t, "Code")))
+        .map(|c| sanitize_code(&c))
+        .filter(|c| !c.is_empty());
+    let Some(code) = code else {
+        let reason = response.status().canonical_reason().unwrap_or("unknown status");
+        return AwsError {
+            code: status.to_string(),
+            message: format!(
+                "{reason}; the reply carried no AWS error code (content-type {}, {} bytes)",
+                content_type(response),
+                body.len()
+            ),
+            status,
+        };
+    };
+    let message = json
+        .message
+        .or_else(|| text.and_then(|t| xml_element(t, "Message")))
+        .unwrap_or_default();
+    AwsError {
+        code,
+        message: sanitize_foreign(&message, secrets),
+        status,
+    }
+}
+
+/// `com.amazonaws.ssm#ParameterNotFound:http://...` -> `ParameterNotFound`, as the SDKs do.
+fn sanitize_code(raw: &str) -> String {
+    let raw = raw.split(':').next().unwrap_or("");
+    let raw = raw.rsplit('#').next().unwrap_or("");
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .take(128)
+        .collect()
+}
+
+/// The text of the first `<tag>...</tag>` in `xml`, entity-decoded for the five XML entities.
+fn xml_element(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&close)?;
+    Some(
+        xml[start..end]
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn reply(status: u16, body: &str) -> http::Response<Vec<u8>> {
+        http::Response::builder()
+            .status(status)
+            .header("content-type", CONTENT_TYPE)
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    }
+
+    #[test]
+    fn request_is_a_json_get_parameter_with_decryption() {
+        let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
+        let req = get_parameter_request(&endpoint, "/airflow/variables/x");
+        assert_eq!(req.method(), "POST");
+        assert_eq!(req.uri(), "https://ssm.eu-west-1.amazonaws.com/");
+        assert_eq!(req.headers()["host"], "ssm.eu-west-1.amazonaws.com");
+        assert_eq!(req.headers()["x-amz-target"], "AmazonSSM.GetParameter");
+        assert_eq!(req.headers()["content-type"], CONTENT_TYPE);
+        let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
+        assert_eq!(body, serde_json::json!({"Name": "/airflow/variables/x", "WithDecryption": true}));
+        assert_eq!(req.headers()["content-length"], req.body().len().to_string().as_str());
+    }
+
+    #[test]
+    fn value_is_returned_verbatim() {
+        let r = reply(200, r#"{"Parameter":{"Name":"/x","Type":"SecureString","Value":" a,b \n","Version":3}}"#);
+        assert_eq!(parse_get_parameter(&r, &[]).unwrap().as_deref(), Some(" a,b \n"));
+    }
+
+    #[test]
+    fn parameter_not_found_is_none() {
+        let r = reply(400, r#"{"__type":"ParameterNotFound","message":"Parameter /x not found."}"#);
+        assert_eq!(parse_get_parameter(&r, &[]).unwrap(), None);
+        let r = reply(400, r#"{"__type":"com.amazonaws.ssm#ParameterNotFound:http://internal.amazon.com/"}"#);
+        assert_eq!(parse_get_parameter(&r, &[]).unwrap(), None);
+    }
+
+    #[test]
+    fn other_errors_keep_their_code() {
+        let r = reply(400, r#"{"__type":"ParameterVersionNotFound","Message":"v9"}"#);
+        let e = parse_get_parameter(&r, &[]).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Service(a) if a.code == "ParameterVersionNotFound" && a.message == "v9"));
+        let r = reply(400, r#"{"__type":"AccessDeniedException","message":"User: x is not authorized"}"#);
+        assert!(matches!(parse_get_parameter(&r, &[]).unwrap_err().kind(), ErrorKind::AccessDenied(_)));
+        let r = reply(400, r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#);
+        assert!(matches!(parse_get_parameter(&r, &[]).unwrap_err().kind(), ErrorKind::Throttled(_)));
+    }
+
+    #[test]
+    fn xml_errors_of_query_protocol_services_are_understood() {
+        let r = reply(403, "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature &amp; more</Message></Error></ErrorResponse>");
+        let e = parse_get_parameter(&r, &[]).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Service(a) if a.code == "SignatureDoesNotMatch" && a.message == "The request signature & more" && a.status == 403));
+    }
+
+    #[test]
+    fn replies_without_a_code_get_their_status() {
+        let r = reply(502, "<html><body>Bad Gateway SECRETVALUE</body></html>");
+        let e = parse_get_parameter(&r, &[]).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Service(a) if a.code == "502"));
+        assert!(!e.to_string().contains("SECRETVALUE"));
+    }
+
+    #[test]
+    fn malformed_success_bodies_are_invalid_values_that_quote_nothing() {
+        for body in [
+            "not json SECRETVALUE",
+            r#"{"Parameter":{"Value":5,"Name":"SECRETVALUE"}}"#,
+            r#"{"Parameter":{"Name":"SECRETVALUE"}}"#,
+            r#"{"Parameter":{"Value":"SECRETVALUE""#,
+            "",
+        ] {
+            let e = parse_get_parameter(&reply(200, body), &[]).unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::InvalidValue, "{body}");
+            assert!(!e.to_string().contains("SECRETVALUE"), "{e}");
+        }
+        let non_utf8 = http::Response::new(vec![0xff, 0xfe, b'{']);
+        assert_eq!(parse_get_parameter(&non_utf8, &[]).unwrap_err().kind(), &ErrorKind::InvalidValue);
+    }
+
+    #[test]
+    fn aws_messages_are_redacted_of_credentials() {
+        let r = reply(400, r#"{"__type":"UnrecognizedClientException","message":"token TOKENVALUE is invalid"}"#);
+        let e = parse_get_parameter(&r, &["TOKENVALUE"]).unwrap_err();
+        assert!(!e.to_string().contains("TOKENVALUE"));
+        assert!(e.to_string().contains("<redacted>"));
+    }
+
+    #[test]
+    fn oversize_bodies_are_refused() {
+        let big = format!(r#"{{"Parameter":{{"Value":"{}"}}}}"#, "x".repeat(MAX_RESPONSE_BYTES));
+        assert_eq!(parse_get_parameter(&reply(200, &big), &[]).unwrap_err().kind(), &ErrorKind::Transport);
+    }
+}
