@@ -1,0 +1,141 @@
+//! The WIT exports, mapped onto the core: `backend` resource, `parse-connection`,
+//! `connection-uri`.
+
+use std::cell::RefCell;
+
+use super::bindings::exports::airflow_ssm::secrets::lookup::{Guest, GuestBackend};
+use super::bindings::exports::airflow_ssm::secrets::types::{
+    AwsError as WitAwsError, Connection as WitConnection, Error as WitError,
+};
+use super::http::WasiTransport;
+use crate::backend::{Backend, Kind, Platform};
+use crate::connection::{self, Connection};
+use crate::error::{AwsError, Error, ErrorKind};
+use crate::platform::{ProcessEnvironment, SystemClock};
+
+/// The exported component.
+pub struct Component;
+
+/// One `backend` resource: the core backend and the transport it sends through.
+pub struct BackendResource {
+    backend: RefCell<Backend>,
+    transport: RefCell<WasiTransport>,
+}
+
+impl BackendResource {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Backend, &mut Platform<'_>) -> Result<T, Error>,
+    ) -> Result<T, WitError> {
+        let mut transport = self.transport.borrow_mut();
+        let mut platform = Platform {
+            transport: &mut *transport,
+            env: &ProcessEnvironment,
+            clock: &SystemClock,
+        };
+        f(&mut self.backend.borrow_mut(), &mut platform).map_err(to_wit_error)
+    }
+}
+
+impl GuestBackend for BackendResource {
+    fn open(
+        backend_kwargs: String,
+    ) -> Result<super::bindings::exports::airflow_ssm::secrets::lookup::Backend, WitError> {
+        let backend = Backend::new(&backend_kwargs).map_err(to_wit_error)?;
+        Ok(
+            super::bindings::exports::airflow_ssm::secrets::lookup::Backend::new(
+                BackendResource {
+                    backend: RefCell::new(backend),
+                    transport: RefCell::new(WasiTransport::default()),
+                },
+            ),
+        )
+    }
+
+    fn get_conn_value(
+        &self,
+        conn_id: String,
+        team: Option<String>,
+    ) -> Result<Option<String>, WitError> {
+        self.with(|b, p| b.get_value(p, Kind::Connection, &conn_id, team.as_deref()))
+    }
+
+    fn get_connection(
+        &self,
+        conn_id: String,
+        team: Option<String>,
+    ) -> Result<Option<WitConnection>, WitError> {
+        self.with(|b, p| b.get_connection(p, &conn_id, team.as_deref()))
+            .map(|c| c.map(to_wit_connection))
+    }
+
+    fn get_variable(&self, key: String, team: Option<String>) -> Result<Option<String>, WitError> {
+        self.with(|b, p| b.get_value(p, Kind::Variable, &key, team.as_deref()))
+    }
+
+    fn get_config(&self, key: String) -> Result<Option<String>, WitError> {
+        self.with(|b, p| b.get_value(p, Kind::Config, &key, None))
+    }
+}
+
+impl Guest for Component {
+    type Backend = BackendResource;
+
+    fn parse_connection(conn_id: String, value: String) -> Result<WitConnection, WitError> {
+        connection::deserialize_connection(&conn_id, &value)
+            .map(to_wit_connection)
+            .map_err(to_wit_error)
+    }
+
+    fn connection_uri(conn: WitConnection) -> Result<String, WitError> {
+        Ok(connection::get_uri(&from_wit_connection(conn)))
+    }
+}
+
+fn to_wit_connection(c: Connection) -> WitConnection {
+    WitConnection {
+        conn_id: c.conn_id,
+        conn_type: c.conn_type,
+        description: c.description,
+        host: c.host,
+        schema: c.schema,
+        login: c.login,
+        password: c.password,
+        port: c.port,
+        extra: c.extra,
+    }
+}
+
+fn from_wit_connection(c: WitConnection) -> Connection {
+    Connection {
+        conn_id: c.conn_id,
+        conn_type: c.conn_type,
+        description: c.description,
+        host: c.host,
+        schema: c.schema,
+        login: c.login,
+        password: c.password,
+        port: c.port,
+        extra: c.extra,
+    }
+}
+
+fn to_wit_aws(e: &AwsError) -> WitAwsError {
+    WitAwsError {
+        code: e.code.clone(),
+        message: e.message.clone(),
+        status: e.status,
+    }
+}
+
+fn to_wit_error(e: Error) -> WitError {
+    match e.kind() {
+        ErrorKind::Configuration => WitError::Configuration(e.message().to_string()),
+        ErrorKind::Credentials => WitError::Credentials(e.message().to_string()),
+        ErrorKind::AccessDenied(a) => WitError::AccessDenied(to_wit_aws(a)),
+        ErrorKind::Throttled(a) => WitError::Throttled(to_wit_aws(a)),
+        ErrorKind::Service(a) => WitError::Service(to_wit_aws(a)),
+        ErrorKind::Transport => WitError::Transport(e.message().to_string()),
+        _ => WitError::InvalidValue(e.message().to_string()),
+    }
+}

@@ -1,0 +1,187 @@
+//! [`Transport`] over `wasi:http/outgoing-handler`: one blocking request/response exchange, with
+//! timeouts passed as request options and the reply body read up to a bound.
+
+use std::time::Duration;
+
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{
+    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+};
+use wasip2::io::streams::StreamError;
+
+use crate::platform::{Transport, TransportError};
+use crate::ssm::MAX_RESPONSE_BYTES;
+
+/// The timeouts botocore uses by default (60 s each); the host may cap them further.
+pub struct WasiTransport {
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+impl Default for WasiTransport {
+    fn default() -> Self {
+        WasiTransport {
+            connect_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+fn fail(message: impl Into<String>) -> TransportError {
+    TransportError {
+        message: message.into(),
+    }
+}
+
+/// The largest write `blocking-write-and-flush` accepts.
+const WRITE_CHUNK: usize = 4096;
+
+impl Transport for WasiTransport {
+    fn send(
+        &mut self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let (parts, body) = request.into_parts();
+        // `host` is forbidden in wasi:http: the authority carries it (and was signed as such).
+        let headers: Vec<(String, Vec<u8>)> = parts
+            .headers
+            .iter()
+            .filter(|(name, _)| *name != http::header::HOST)
+            .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
+            .collect();
+        let fields = Fields::from_list(&headers)
+            .map_err(|e| fail(format!("a request header was refused: {e:?}")))?;
+        let outgoing = OutgoingRequest::new(fields);
+        let method = match parts.method.as_str() {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            other => Method::Other(other.to_string()),
+        };
+        let scheme = match parts.uri.scheme_str() {
+            Some("http") => Scheme::Http,
+            _ => Scheme::Https,
+        };
+        let authority = parts.uri.authority().map(|a| a.as_str().to_string());
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/".to_string(), |p| p.as_str().to_string());
+        outgoing
+            .set_method(&method)
+            .and_then(|()| outgoing.set_scheme(Some(&scheme)))
+            .and_then(|()| outgoing.set_authority(authority.as_deref()))
+            .and_then(|()| outgoing.set_path_with_query(Some(&path)))
+            .map_err(|()| fail("the request line was refused"))?;
+
+        let options = RequestOptions::new();
+        // A host that does not support an option keeps its own; that is not an error.
+        let _ = options.set_connect_timeout(Some(nanos(self.connect_timeout)));
+        let _ = options.set_first_byte_timeout(Some(nanos(self.read_timeout)));
+        let _ = options.set_between_bytes_timeout(Some(nanos(self.read_timeout)));
+
+        let outgoing_body = outgoing
+            .body()
+            .map_err(|()| fail("the request body could not be opened"))?;
+        let future = outgoing_handler::handle(outgoing, Some(options)).map_err(describe)?;
+        {
+            let stream = outgoing_body
+                .write()
+                .map_err(|()| fail("the request body could not be written"))?;
+            for chunk in body.chunks(WRITE_CHUNK) {
+                stream
+                    .blocking_write_and_flush(chunk)
+                    .map_err(|e| stream_error("writing the request body", e))?;
+            }
+        }
+        OutgoingBody::finish(outgoing_body, None).map_err(describe)?;
+
+        let incoming = loop {
+            match future.get() {
+                Some(result) => break result,
+                None => future.subscribe().block(),
+            }
+        }
+        .map_err(|()| fail("the reply was already taken"))?
+        .map_err(describe)?;
+
+        let mut response = http::Response::builder().status(incoming.status());
+        for (name, value) in incoming.headers().entries() {
+            response = response.header(name, value);
+        }
+        let body = read_body(
+            incoming
+                .consume()
+                .map_err(|()| fail("the reply body could not be opened"))?,
+        )?;
+        response
+            .body(body)
+            .map_err(|_| fail("the reply has a malformed status or header"))
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Reads the whole body, refusing more than [`MAX_RESPONSE_BYTES`].
+fn read_body(body: IncomingBody) -> Result<Vec<u8>, TransportError> {
+    let mut bytes = Vec::new();
+    {
+        let stream = body
+            .stream()
+            .map_err(|()| fail("the reply body could not be read"))?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > MAX_RESPONSE_BYTES {
+                        return Err(fail(format!(
+                            "the reply is larger than {MAX_RESPONSE_BYTES} bytes"
+                        )));
+                    }
+                }
+                Err(StreamError::Closed) => break,
+                Err(e) => return Err(stream_error("reading the reply body", e)),
+            }
+        }
+    }
+    drop(IncomingBody::finish(body));
+    Ok(bytes)
+}
+
+fn stream_error(doing: &str, e: StreamError) -> TransportError {
+    match e {
+        StreamError::Closed => fail(format!("the connection closed while {doing}")),
+        StreamError::LastOperationFailed(err) => {
+            match wasip2::http::types::http_error_code(&err) {
+                Some(code) => fail(format!("{doing}: {}", describe(code).message)),
+                None => fail(format!("{doing} failed: {}", err.to_debug_string())),
+            }
+        }
+    }
+}
+
+/// A short description of a `wasi:http` error code.
+fn describe(code: ErrorCode) -> TransportError {
+    fail(match code {
+        ErrorCode::HttpRequestDenied => {
+            "the host refused the request: its endpoint is not allowed".to_string()
+        }
+        ErrorCode::ConnectionRefused => "connection refused".to_string(),
+        ErrorCode::ConnectionTimeout => "timed out connecting".to_string(),
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
+            "timed out waiting for the reply".to_string()
+        }
+        ErrorCode::ConnectionTerminated => "the connection was closed early".to_string(),
+        ErrorCode::DnsError(_) => "DNS lookup failed".to_string(),
+        ErrorCode::DnsTimeout => "DNS lookup timed out".to_string(),
+        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => {
+            "TLS failed".to_string()
+        }
+        ErrorCode::HttpResponseBodySize(_) => {
+            "the reply is too large".to_string()
+        }
+        other => format!("HTTP error {other:?}"),
+    })
+}
