@@ -133,7 +133,11 @@ impl BackendConfig {
         if let Some(v) = kwargs.get("verify")
             && !matches!(v, Value::Null | Value::Bool(_) | Value::String(_))
         {
-            return Err(wrong_type("verify", "a boolean, a CA bundle path or null", v));
+            return Err(wrong_type(
+                "verify",
+                "a boolean, a CA bundle path or null",
+                v,
+            ));
         }
 
         Ok(BackendConfig {
@@ -266,7 +270,10 @@ mod tests {
         assert!(config_error(r#"{"use_ssl": "false"}"#).contains("`use_ssl`"));
         assert!(config_error(r#"{"config_kwargs": "x"}"#).contains("`config_kwargs`"));
         assert!(config_error(r#"{"verify": 1}"#).contains("`verify`"));
-        assert!(config_error(r#"{"session_kwargs": {"aws_access_key_id": 1}}"#).contains("`aws_access_key_id`"));
+        assert!(
+            config_error(r#"{"session_kwargs": {"aws_access_key_id": 1}}"#)
+                .contains("`aws_access_key_id`")
+        );
     }
 
     #[test]
@@ -287,8 +294,14 @@ mod tests {
         let c = config(
             r#"{"session_kwargs": {"aws_access_key_id": "AKIDSESS", "aws_secret_access_key": "ss", "region_name": "sa-east-1"}}"#,
         );
-        assert_eq!(c.aws.static_credentials.unwrap().access_key_id(), "AKIDSESS");
-        assert_eq!(c.aws.region_name, None, "only credentials are read from session_kwargs");
+        assert_eq!(
+            c.aws.static_credentials.unwrap().access_key_id(),
+            "AKIDSESS"
+        );
+        assert_eq!(
+            c.aws.region_name, None,
+            "only credentials are read from session_kwargs"
+        );
 
         let c = config(r#"{"aws_access_key_id": "AKIDONLY"}"#);
         assert!(c.aws.static_credentials.is_none());
@@ -301,6 +314,9 @@ mod tests {
 
     #[test]
     fn bad_lookup_pattern_is_rejected_at_construction() {
-        assert!(config_error(r#"{"variables_lookup_pattern": "("}"#).contains("variables_lookup_pattern"));
+        assert!(
+            config_error(r#"{"variables_lookup_pattern": "("}"#)
+                .contains("variables_lookup_pattern")
+        );
     }
 }

@@ -124,7 +124,10 @@ mod tests {
             static_credentials: Some(StaticCredentials::new("AKIDKW", "kw", None)),
             ..Default::default()
         };
-        let e = env(&[("AWS_ACCESS_KEY_ID", "AKIDENV"), ("AWS_SECRET_ACCESS_KEY", "e")]);
+        let e = env(&[
+            ("AWS_ACCESS_KEY_ID", "AKIDENV"),
+            ("AWS_SECRET_ACCESS_KEY", "e"),
+        ]);
         assert_eq!(resolve(&settings, &e).unwrap().access_key_id(), "AKIDKW");
     }
 
@@ -136,7 +139,10 @@ mod tests {
             ("AWS_SESSION_TOKEN", "tok"),
         ]);
         let c = resolve(&AwsSettings::default(), &e).unwrap();
-        assert_eq!((c.access_key_id(), c.session_token()), ("AKIDENV", Some("tok")));
+        assert_eq!(
+            (c.access_key_id(), c.session_token()),
+            ("AKIDENV", Some("tok"))
+        );
     }
 
     #[test]

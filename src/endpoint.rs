@@ -169,9 +169,18 @@ mod tests {
             ("cn-north-1", "https://ssm.cn-north-1.amazonaws.com.cn/"),
             ("us-gov-west-1", "https://ssm.us-gov-west-1.amazonaws.com/"),
             ("us-iso-east-1", "https://ssm.us-iso-east-1.c2s.ic.gov/"),
-            ("us-isob-east-1", "https://ssm.us-isob-east-1.sc2s.sgov.gov/"),
-            ("eu-isoe-west-1", "https://ssm.eu-isoe-west-1.cloud.adc-e.uk/"),
-            ("us-isof-south-1", "https://ssm.us-isof-south-1.csp.hci.ic.gov/"),
+            (
+                "us-isob-east-1",
+                "https://ssm.us-isob-east-1.sc2s.sgov.gov/",
+            ),
+            (
+                "eu-isoe-west-1",
+                "https://ssm.eu-isoe-west-1.cloud.adc-e.uk/",
+            ),
+            (
+                "us-isof-south-1",
+                "https://ssm.us-isof-south-1.csp.hci.ic.gov/",
+            ),
             ("eusc-de-east-1", "https://ssm.eusc-de-east-1.amazonaws.eu/"),
         ] {
             assert_eq!(Endpoint::regional("ssm", region, true).url(), url);
@@ -188,11 +197,20 @@ mod tests {
             region_name: Some("eu-west-1".into()),
             ..Default::default()
         };
-        let both = env(&[("AWS_DEFAULT_REGION", "us-west-2"), ("AWS_REGION", "us-west-1")]);
+        let both = env(&[
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+            ("AWS_REGION", "us-west-1"),
+        ]);
         assert_eq!(resolve_region(&kw, &both).unwrap(), "eu-west-1");
-        assert_eq!(resolve_region(&AwsSettings::default(), &both).unwrap(), "us-west-2");
+        assert_eq!(
+            resolve_region(&AwsSettings::default(), &both).unwrap(),
+            "us-west-2"
+        );
         let only = env(&[("AWS_REGION", "us-west-1")]);
-        assert_eq!(resolve_region(&AwsSettings::default(), &only).unwrap(), "us-west-1");
+        assert_eq!(
+            resolve_region(&AwsSettings::default(), &only).unwrap(),
+            "us-west-1"
+        );
         let e = resolve_region(&AwsSettings::default(), &env(&[])).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::Configuration);
     }
@@ -215,7 +233,10 @@ mod tests {
             ..Default::default()
         };
         let e = resolve_ssm_endpoint(&s, "us-east-1", &env(&[])).unwrap();
-        assert_eq!((e.scheme(), e.authority(), e.path()), ("http", "127.0.0.1:5000", "/"));
+        assert_eq!(
+            (e.scheme(), e.authority(), e.path()),
+            ("http", "127.0.0.1:5000", "/")
+        );
         let from_env = env(&[
             ("AWS_ENDPOINT_URL", "https://generic.example"),
             ("AWS_ENDPOINT_URL_SSM", "https://VPCE.example:8443/"),
@@ -226,7 +247,13 @@ mod tests {
 
     #[test]
     fn malformed_endpoints_are_configuration_errors() {
-        for bad in ["ftp://x", "localhost:4566", "http://user:pw@host", "http://h/?q=1", "::"] {
+        for bad in [
+            "ftp://x",
+            "localhost:4566",
+            "http://user:pw@host",
+            "http://h/?q=1",
+            "::",
+        ] {
             assert!(Endpoint::parse(bad, "endpoint_url").is_err(), "{bad}");
         }
     }

@@ -209,7 +209,10 @@ mod tests {
         ));
         let e = Error::aws(aws("ValidationException", 400));
         assert!(matches!(e.kind(), ErrorKind::Service(a) if a.code == "ValidationException"));
-        assert_eq!(e.to_string(), "AWS error: ValidationException (HTTP 400): m");
+        assert_eq!(
+            e.to_string(),
+            "AWS error: ValidationException (HTTP 400): m"
+        );
     }
 
     #[test]

@@ -148,8 +148,15 @@ mod tests {
     #[test]
     fn multi_team_refuses_ambiguous_ids() {
         let lookup = Lookup::new("/p", None);
-        assert!(lookup.parameter_names("prod--c1", Some("t"), true).is_empty());
-        assert_eq!(lookup.parameter_names("prod--c1", None, false), ["/p/prod--c1"]);
+        assert!(
+            lookup
+                .parameter_names("prod--c1", Some("t"), true)
+                .is_empty()
+        );
+        assert_eq!(
+            lookup.parameter_names("prod--c1", None, false),
+            ["/p/prod--c1"]
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ pub fn sign_request(
         .time(time)
         .settings(settings)
         .build()
-        .map_err(|_| Error::credentials("the request could not be signed (bad signing parameters)"))?
+        .map_err(|_| {
+            Error::credentials("the request could not be signed (bad signing parameters)")
+        })?
         .into();
 
     let uri = request.uri().to_string();
@@ -87,14 +89,21 @@ mod tests {
     #[test]
     fn signs_with_scope_date_and_signed_headers() {
         let mut req = request();
-        let creds = StaticCredentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None);
+        let creds = StaticCredentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+        );
         sign_request(&mut req, &creds, "us-east-1", "ssm", at_2015_08_30()).unwrap();
         assert_eq!(req.headers()["x-amz-date"], "20150830T123600Z");
         let auth = req.headers()["authorization"].to_str().unwrap();
-        assert!(auth.starts_with(
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/ssm/aws4_request, \
+        assert!(
+            auth.starts_with(
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/ssm/aws4_request, \
              SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature="
-        ), "{auth}");
+            ),
+            "{auth}"
+        );
         assert!(req.headers().get("x-amz-security-token").is_none());
     }
 

@@ -122,7 +122,10 @@ pub fn parse_error(response: &http::Response<Vec<u8>>, secrets: &[&str]) -> AwsE
         .map(|c| sanitize_code(&c))
         .filter(|c| !c.is_empty());
     let Some(code) = code else {
-        let reason = response.status().canonical_reason().unwrap_or("unknown status");
+        let reason = response
+            .status()
+            .canonical_reason()
+            .unwrap_or("unknown status");
         return AwsError {
             code: status.to_string(),
             message: format!(
@@ -193,40 +196,80 @@ mod tests {
         assert_eq!(req.headers()["x-amz-target"], "AmazonSSM.GetParameter");
         assert_eq!(req.headers()["content-type"], CONTENT_TYPE);
         let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
-        assert_eq!(body, serde_json::json!({"Name": "/airflow/variables/x", "WithDecryption": true}));
-        assert_eq!(req.headers()["content-length"], req.body().len().to_string().as_str());
+        assert_eq!(
+            body,
+            serde_json::json!({"Name": "/airflow/variables/x", "WithDecryption": true})
+        );
+        assert_eq!(
+            req.headers()["content-length"],
+            req.body().len().to_string().as_str()
+        );
     }
 
     #[test]
     fn value_is_returned_verbatim() {
-        let r = reply(200, r#"{"Parameter":{"Name":"/x","Type":"SecureString","Value":" a,b \n","Version":3}}"#);
-        assert_eq!(parse_get_parameter(&r, &[]).unwrap().as_deref(), Some(" a,b \n"));
+        let r = reply(
+            200,
+            r#"{"Parameter":{"Name":"/x","Type":"SecureString","Value":" a,b \n","Version":3}}"#,
+        );
+        assert_eq!(
+            parse_get_parameter(&r, &[]).unwrap().as_deref(),
+            Some(" a,b \n")
+        );
     }
 
     #[test]
     fn parameter_not_found_is_none() {
-        let r = reply(400, r#"{"__type":"ParameterNotFound","message":"Parameter /x not found."}"#);
+        let r = reply(
+            400,
+            r#"{"__type":"ParameterNotFound","message":"Parameter /x not found."}"#,
+        );
         assert_eq!(parse_get_parameter(&r, &[]).unwrap(), None);
-        let r = reply(400, r#"{"__type":"com.amazonaws.ssm#ParameterNotFound:http://internal.amazon.com/"}"#);
+        let r = reply(
+            400,
+            r#"{"__type":"com.amazonaws.ssm#ParameterNotFound:http://internal.amazon.com/"}"#,
+        );
         assert_eq!(parse_get_parameter(&r, &[]).unwrap(), None);
     }
 
     #[test]
     fn other_errors_keep_their_code() {
-        let r = reply(400, r#"{"__type":"ParameterVersionNotFound","Message":"v9"}"#);
+        let r = reply(
+            400,
+            r#"{"__type":"ParameterVersionNotFound","Message":"v9"}"#,
+        );
         let e = parse_get_parameter(&r, &[]).unwrap_err();
-        assert!(matches!(e.kind(), ErrorKind::Service(a) if a.code == "ParameterVersionNotFound" && a.message == "v9"));
-        let r = reply(400, r#"{"__type":"AccessDeniedException","message":"User: x is not authorized"}"#);
-        assert!(matches!(parse_get_parameter(&r, &[]).unwrap_err().kind(), ErrorKind::AccessDenied(_)));
-        let r = reply(400, r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#);
-        assert!(matches!(parse_get_parameter(&r, &[]).unwrap_err().kind(), ErrorKind::Throttled(_)));
+        assert!(
+            matches!(e.kind(), ErrorKind::Service(a) if a.code == "ParameterVersionNotFound" && a.message == "v9")
+        );
+        let r = reply(
+            400,
+            r#"{"__type":"AccessDeniedException","message":"User: x is not authorized"}"#,
+        );
+        assert!(matches!(
+            parse_get_parameter(&r, &[]).unwrap_err().kind(),
+            ErrorKind::AccessDenied(_)
+        ));
+        let r = reply(
+            400,
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+        );
+        assert!(matches!(
+            parse_get_parameter(&r, &[]).unwrap_err().kind(),
+            ErrorKind::Throttled(_)
+        ));
     }
 
     #[test]
     fn xml_errors_of_query_protocol_services_are_understood() {
-        let r = reply(403, "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature &amp; more</Message></Error></ErrorResponse>");
+        let r = reply(
+            403,
+            "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature &amp; more</Message></Error></ErrorResponse>",
+        );
         let e = parse_get_parameter(&r, &[]).unwrap_err();
-        assert!(matches!(e.kind(), ErrorKind::Service(a) if a.code == "SignatureDoesNotMatch" && a.message == "The request signature & more" && a.status == 403));
+        assert!(
+            matches!(e.kind(), ErrorKind::Service(a) if a.code == "SignatureDoesNotMatch" && a.message == "The request signature & more" && a.status == 403)
+        );
     }
 
     #[test]
@@ -251,12 +294,18 @@ mod tests {
             assert!(!e.to_string().contains("SECRETVALUE"), "{e}");
         }
         let non_utf8 = http::Response::new(vec![0xff, 0xfe, b'{']);
-        assert_eq!(parse_get_parameter(&non_utf8, &[]).unwrap_err().kind(), &ErrorKind::InvalidValue);
+        assert_eq!(
+            parse_get_parameter(&non_utf8, &[]).unwrap_err().kind(),
+            &ErrorKind::InvalidValue
+        );
     }
 
     #[test]
     fn aws_messages_are_redacted_of_credentials() {
-        let r = reply(400, r#"{"__type":"UnrecognizedClientException","message":"token TOKENVALUE is invalid"}"#);
+        let r = reply(
+            400,
+            r#"{"__type":"UnrecognizedClientException","message":"token TOKENVALUE is invalid"}"#,
+        );
         let e = parse_get_parameter(&r, &["TOKENVALUE"]).unwrap_err();
         assert!(!e.to_string().contains("TOKENVALUE"));
         assert!(e.to_string().contains("<redacted>"));
@@ -264,7 +313,15 @@ mod tests {
 
     #[test]
     fn oversize_bodies_are_refused() {
-        let big = format!(r#"{{"Parameter":{{"Value":"{}"}}}}"#, "x".repeat(MAX_RESPONSE_BYTES));
-        assert_eq!(parse_get_parameter(&reply(200, &big), &[]).unwrap_err().kind(), &ErrorKind::Transport);
+        let big = format!(
+            r#"{{"Parameter":{{"Value":"{}"}}}}"#,
+            "x".repeat(MAX_RESPONSE_BYTES)
+        );
+        assert_eq!(
+            parse_get_parameter(&reply(200, &big), &[])
+                .unwrap_err()
+                .kind(),
+            &ErrorKind::Transport
+        );
     }
 }

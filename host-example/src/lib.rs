@@ -1,1 +1,50 @@
-//! placeholder
+//! A wasmtime 48 host for the `ssm-secrets` component: load and compile it once, open backends
+//! with least privilege, and call the lookups.
+//!
+//! - [`runtime`]: the engine, the compiled component and its linker;
+//! - [`session`]: one store with one `backend` resource, and typed calls into it;
+//! - [`egress`]: which endpoints a configuration implies, and the `wasi:http` hook that
+//!   enforces that, caps timeouts, and sends through the network, a fixture or a test handler;
+//! - [`fixture`]: SSM answered from a JSON file of parameters;
+//! - [`cli`]: the command-line contract of DESIGN.md.
+#![deny(unsafe_code)]
+
+pub mod cli;
+pub mod egress;
+pub mod fixture;
+pub mod runtime;
+pub mod session;
+
+/// Bindings generated from `wit/ssm-secrets.wit`.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "ssm-backend",
+        require_store_data_send: true,
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        },
+    });
+}
+
+pub use bindings::exports::airflow_ssm::secrets::types::{AwsError, Connection, Error};
+pub use egress::{EgressPolicy, TimeoutCaps, Upstream};
+pub use runtime::Runtime;
+pub use session::{Session, SessionOptions};
+
+/// A component error as one line of text (the component guarantees it holds no secret).
+pub fn error_message(error: &Error) -> String {
+    let aws =
+        |what: &str, e: &AwsError| format!("{what}: {} (HTTP {}): {}", e.code, e.status, e.message);
+    match error {
+        Error::Configuration(m) => format!("configuration error: {m}"),
+        Error::Credentials(m) => format!("credentials error: {m}"),
+        Error::AccessDenied(e) => aws("access denied", e),
+        Error::Throttled(e) => aws("throttled", e),
+        Error::Service(e) => aws("AWS error", e),
+        Error::Transport(m) => format!("transport error: {m}"),
+        Error::InvalidValue(m) => format!("invalid value: {m}"),
+    }
+}

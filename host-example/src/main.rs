@@ -1,1 +1,103 @@
-fn main() {}
+//! `host-example`: look up Airflow connections, variables and config options in SSM Parameter
+//! Store through the sandboxed component. See `host_example::cli` for the contract.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use host_example::cli::{self, Args, Command, Outcome, Parsed, exit};
+use host_example::fixture::Fixture;
+use host_example::{Runtime, Session, SessionOptions, Upstream};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match cli::parse_args(&args) {
+        Ok(Parsed::Help) => {
+            print!("{}", cli::USAGE);
+            exit::FOUND
+        }
+        Ok(Parsed::Run(args)) => run(args),
+        Err(message) => {
+            eprintln!("error: {message}\n\n{}", cli::USAGE);
+            exit::USAGE
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn fail(message: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {message}");
+    exit::ERROR
+}
+
+/// `--component`, then `$SSM_SECRETS_COMPONENT`, then the build output next to this program.
+fn component_path(args: &Args) -> PathBuf {
+    if let Some(path) = &args.component {
+        return path.clone();
+    }
+    if let Some(path) = std::env::var_os("SSM_SECRETS_COMPONENT") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let target_dir = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .unwrap_or(exe.as_path());
+    target_dir.join("wasm32-wasip2/component/ssm_secrets.wasm")
+}
+
+fn run(args: Args) -> i32 {
+    let path = component_path(&args);
+    if !path.exists() {
+        return fail(format!(
+            "component not found at {}: build it with `cargo build --target wasm32-wasip2 \
+             --profile component`, or pass --component",
+            path.display()
+        ));
+    }
+    let runtime = match Runtime::from_file(&path) {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot load the component: {e}")),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+
+    if args.command == Command::ParseConnection {
+        let outcome = Session::offline(&runtime)
+            .map_err(|e| e.to_string())
+            .and_then(|mut session| {
+                let c = session
+                    .parse_connection(&args.operands[0], &args.operands[1])
+                    .map_err(|e| e.to_string())?;
+                let uri = session.connection_uri(&c).map_err(|e| e.to_string())?;
+                Ok(cli::connection_json(&c, &uri))
+            });
+        let outcome = match outcome {
+            Ok(json) => Outcome::Connection(json),
+            Err(message) => Outcome::Failed(message),
+        };
+        return cli::report(&[outcome], args.json, &mut stdout, &mut stderr);
+    }
+
+    let upstream = match &args.fixture {
+        Some(path) => match Fixture::from_file(path) {
+            Ok(fixture) => Upstream::Fixture(Arc::new(fixture)),
+            Err(message) => return fail(message),
+        },
+        None => Upstream::Network,
+    };
+    let options = SessionOptions::new(upstream).aws_env_from_process();
+    let outcomes: Vec<Outcome> = match Session::open(&runtime, &args.backend_kwargs, options) {
+        Ok(mut session) => args
+            .operands
+            .iter()
+            .map(|id| cli::lookup(&mut session, args.command, id))
+            .collect(),
+        Err(e) => args
+            .operands
+            .iter()
+            .map(|_| Outcome::Failed(e.to_string()))
+            .collect(),
+    };
+    cli::report(&outcomes, args.json, &mut stdout, &mut stderr)
+}

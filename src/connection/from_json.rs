@@ -161,24 +161,55 @@ mod tests {
 
     #[test]
     fn fields_and_normalisation() {
-        let c = parse(r#"{"conn_type": "postgresql", "host": "h", "login": "u", "password": "p", "schema": "db", "port": "5432", "extra": {"a": [1, 2.5], "é": null}}"#);
+        let c = parse(
+            r#"{"conn_type": "postgresql", "host": "h", "login": "u", "password": "p", "schema": "db", "port": "5432", "extra": {"a": [1, 2.5], "é": null}}"#,
+        );
         assert_eq!(c.conn_type.as_deref(), Some("postgres"));
         assert_eq!(c.port, Some(5432));
-        assert_eq!(c.extra.as_deref(), Some(r#"{"a": [1, 2.5], "\u00e9": null}"#));
-        assert_eq!(parse(r#"{"conn_type": "google-cloud"}"#).conn_type.as_deref(), Some("google_cloud"));
-        assert_eq!(parse(r#"{"conn_type": "Postgresql"}"#).conn_type.as_deref(), Some("Postgresql"));
+        assert_eq!(
+            c.extra.as_deref(),
+            Some(r#"{"a": [1, 2.5], "\u00e9": null}"#)
+        );
+        assert_eq!(
+            parse(r#"{"conn_type": "google-cloud"}"#)
+                .conn_type
+                .as_deref(),
+            Some("google_cloud")
+        );
+        assert_eq!(
+            parse(r#"{"conn_type": "Postgresql"}"#).conn_type.as_deref(),
+            Some("Postgresql")
+        );
     }
 
     #[test]
     fn port_has_python_int_semantics() {
-        for (port, want) in [(r#"" 5432 ""#, 5432), (r#""1_000""#, 1000), ("1.9", 1), ("true", 1), ("-1", -1), (r#""0""#, 0)] {
-            assert_eq!(parse(&format!(r#"{{"port": {port}}}"#)).port, Some(want), "{port}");
+        for (port, want) in [
+            (r#"" 5432 ""#, 5432),
+            (r#""1_000""#, 1000),
+            ("1.9", 1),
+            ("true", 1),
+            ("-1", -1),
+            (r#""0""#, 0),
+        ] {
+            assert_eq!(
+                parse(&format!(r#"{{"port": {port}}}"#)).port,
+                Some(want),
+                "{port}"
+            );
         }
         for falsy in ["0", r#""""#, "null", "false"] {
-            assert_eq!(parse(&format!(r#"{{"port": {falsy}}}"#)).port, None, "{falsy}");
+            assert_eq!(
+                parse(&format!(r#"{{"port": {falsy}}}"#)).port,
+                None,
+                "{falsy}"
+            );
         }
         let e = from_json(r#"{"port": "abc"}"#).unwrap_err();
-        assert_eq!(e.message(), "Expected integer value for `port`, but got 'abc' instead.");
+        assert_eq!(
+            e.message(),
+            "Expected integer value for `port`, but got 'abc' instead."
+        );
         assert!(from_json(r#"{"port": "1__0"}"#).is_err());
         assert!(from_json(r#"{"port": [1]}"#).is_err());
     }
@@ -187,7 +218,12 @@ mod tests {
     fn falsy_values_and_unknown_keys() {
         let c = parse(r#"{"extra": {}, "conn_type": "", "password": ""}"#);
         assert_eq!((c.extra, c.conn_type, c.password), (None, None, None));
-        assert!(from_json(r#"{"hostname": "x"}"#).unwrap_err().message().contains("'hostname'"));
+        assert!(
+            from_json(r#"{"hostname": "x"}"#)
+                .unwrap_err()
+                .message()
+                .contains("'hostname'")
+        );
         assert!(from_json(r#"{"conn_id": "x"}"#).is_err());
         assert!(from_json(r#"{"extra": "not json"}"#).is_err());
         assert!(from_json(r#"{"extra": [1]}"#).is_err());
@@ -196,7 +232,10 @@ mod tests {
     #[test]
     fn uri_key_and_mixing() {
         let c = parse(r#"{"uri": "mysql://u:p@h:3306/s", "description": "d"}"#);
-        assert_eq!((c.host.as_deref(), c.description.as_deref()), (Some("h"), Some("d")));
+        assert_eq!(
+            (c.host.as_deref(), c.description.as_deref()),
+            (Some("h"), Some("d"))
+        );
         assert!(from_json(r#"{"uri": "mysql://h", "host": "x"}"#).is_err());
     }
 

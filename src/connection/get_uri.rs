@@ -1,9 +1,9 @@
 //! Airflow 3.3 core `Connection.get_uri()`: a connection back to its URI form.
 
+use super::Connection;
 use super::pyjson::{self, PyValue};
 use super::pyurl::{parse_qs_dict, quote, urlencode};
 use super::uri::EXTRA_KEY;
-use super::Connection;
 
 /// The URI Airflow's `get_uri()` gives for `connection`.
 pub fn get_uri(connection: &Connection) -> String {
@@ -98,15 +98,27 @@ mod tests {
             uri_of("postgresql://user:p%40ss@h:5432/db?sslmode=require"),
             "postgres://user:p%40ss@h:5432/db?sslmode=require"
         );
-        assert_eq!(uri_of(r#"{"conn_type": "aws", "extra": {"region_name": "eu-west-1", "n": 1}}"#),
-            "aws://@/?__extra__=%7B%22region_name%22%3A+%22eu-west-1%22%2C+%22n%22%3A+1%7D".replace("@/", "/"));
-        assert_eq!(uri_of(r#"{"conn_type": "my_type", "host": "h", "port": 0}"#), "my-type://h");
+        assert_eq!(
+            uri_of(r#"{"conn_type": "aws", "extra": {"region_name": "eu-west-1", "n": 1}}"#),
+            "aws://@/?__extra__=%7B%22region_name%22%3A+%22eu-west-1%22%2C+%22n%22%3A+1%7D"
+                .replace("@/", "/")
+        );
+        assert_eq!(
+            uri_of(r#"{"conn_type": "my_type", "host": "h", "port": 0}"#),
+            "my-type://h"
+        );
         assert_eq!(uri_of(r#"{"port": 80}"#), "//@:80");
-        assert_eq!(uri_of(r#"{"conn_type": "http", "host": "https://example.com"}"#), "http://https://example.com");
+        assert_eq!(
+            uri_of(r#"{"conn_type": "http", "host": "https://example.com"}"#),
+            "http://https://example.com"
+        );
         assert_eq!(
             uri_of(r#"{"conn_type": "spark", "host": "spark://master", "port": 7077}"#),
             "spark://spark%3A%2F%2Fmaster:7077"
         );
-        assert_eq!(uri_of(r#"{"conn_type": "x", "schema": "a/b", "extra": {"k": "v w"}}"#), "x:///a%2Fb?k=v+w");
+        assert_eq!(
+            uri_of(r#"{"conn_type": "x", "schema": "a/b", "extra": {"k": "v w"}}"#),
+            "x:///a%2Fb?k=v+w"
+        );
     }
 }

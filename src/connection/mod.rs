@@ -121,14 +121,18 @@ mod tests {
     fn uri_and_json_are_told_apart_after_stripping() {
         let c = deserialize_connection("c", "  \n postgres://u:p@h:5432/db \u{a0}").unwrap();
         assert_eq!(c.host.as_deref(), Some("h"));
-        let c = deserialize_connection("c", "\u{1f} {\"conn_type\": \"http\", \"host\": \"h\"}").unwrap();
+        let c = deserialize_connection("c", "\u{1f} {\"conn_type\": \"http\", \"host\": \"h\"}")
+            .unwrap();
         assert_eq!(c.conn_type.as_deref(), Some("http"));
         assert!(deserialize_connection("c", " \t ").is_err());
     }
 
     #[test]
     fn conn_id_is_sanitised_like_airflow() {
-        assert_eq!(sanitize_conn_id("my_conn-1.a:b/c\\(x)#!"), Some("my_conn-1.a:b/c\\(x)#!".into()));
+        assert_eq!(
+            sanitize_conn_id("my_conn-1.a:b/c\\(x)#!"),
+            Some("my_conn-1.a:b/c\\(x)#!".into())
+        );
         assert_eq!(sanitize_conn_id("my conn!"), None);
         assert_eq!(sanitize_conn_id("<script>"), None);
         assert_eq!(sanitize_conn_id(&"a".repeat(251)), None);

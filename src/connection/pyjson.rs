@@ -104,7 +104,12 @@ impl Parser {
 
     fn eat(&mut self, word: &str) -> bool {
         let n = word.chars().count();
-        if self.pos + n <= self.chars.len() && self.chars[self.pos..self.pos + n].iter().copied().eq(word.chars()) {
+        if self.pos + n <= self.chars.len()
+            && self.chars[self.pos..self.pos + n]
+                .iter()
+                .copied()
+                .eq(word.chars())
+        {
             self.pos += n;
             true
         } else {
@@ -167,7 +172,9 @@ impl Parser {
         let text: String = self.chars[start..self.pos].iter().collect();
         if is_float {
             // Python's float(): overflow gives inf, which is what Rust's parse gives too.
-            Ok(PyValue::Float(text.parse().map_err(|_| self.error("Expecting value"))?))
+            Ok(PyValue::Float(
+                text.parse().map_err(|_| self.error("Expecting value"))?,
+            ))
         } else {
             let digits: String = self.chars[start..int_end].iter().collect();
             Ok(PyValue::Int(normalise_int(&digits)))
@@ -220,7 +227,10 @@ impl Parser {
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let mut value = 0;
         for _ in 0..4 {
-            let d = self.peek().and_then(|c| c.to_digit(16)).ok_or_else(|| self.error("Invalid \\uXXXX escape"))?;
+            let d = self
+                .peek()
+                .and_then(|c| c.to_digit(16))
+                .ok_or_else(|| self.error("Invalid \\uXXXX escape"))?;
             value = value * 16 + d;
             self.pos += 1;
         }
@@ -391,7 +401,9 @@ pub fn float_repr(f: f64) -> String {
         return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
     let sci = format!("{:e}", f.abs()); // e.g. "1.2345e3", the shortest round-trip digits
-    let (mantissa, exp) = sci.split_once('e').expect("LowerExp always has an exponent");
+    let (mantissa, exp) = sci
+        .split_once('e')
+        .expect("LowerExp always has an exponent");
     let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let sign = if f.is_sign_negative() { "-" } else { "" };
@@ -403,7 +415,11 @@ pub fn float_repr(f: f64) -> String {
         } else if decpt >= n {
             format!("{digits}{}.0", "0".repeat((decpt - n) as usize))
         } else {
-            format!("{}.{}", &digits[..decpt as usize], &digits[decpt as usize..])
+            format!(
+                "{}.{}",
+                &digits[..decpt as usize],
+                &digits[decpt as usize..]
+            )
         }
     } else {
         let mantissa = if n > 1 {
@@ -427,12 +443,24 @@ mod tests {
 
     #[test]
     fn dumps_formats_like_python() {
-        assert_eq!(roundtrip(r#"{"a":1,"b":[true,null,"x"],"c":{}}"#), r#"{"a": 1, "b": [true, null, "x"], "c": {}}"#);
-        assert_eq!(roundtrip(r#""é😀\u0001\u007f""#), r#""\u00e9\ud83d\ude00\u0001\u007f""#);
+        assert_eq!(
+            roundtrip(r#"{"a":1,"b":[true,null,"x"],"c":{}}"#),
+            r#"{"a": 1, "b": [true, null, "x"], "c": {}}"#
+        );
+        assert_eq!(
+            roundtrip(r#""é😀\u0001\u007f""#),
+            r#""\u00e9\ud83d\ude00\u0001\u007f""#
+        );
         assert_eq!(roundtrip(r#"{"a":1,"b":2,"a":3}"#), r#"{"a": 3, "b": 2}"#);
-        assert_eq!(roundtrip("123456789012345678901234567890"), "123456789012345678901234567890");
+        assert_eq!(
+            roundtrip("123456789012345678901234567890"),
+            "123456789012345678901234567890"
+        );
         assert_eq!(roundtrip("-0"), "0");
-        assert_eq!(roundtrip("[NaN, Infinity, -Infinity]"), "[NaN, Infinity, -Infinity]");
+        assert_eq!(
+            roundtrip("[NaN, Infinity, -Infinity]"),
+            "[NaN, Infinity, -Infinity]"
+        );
     }
 
     #[test]
@@ -458,7 +486,18 @@ mod tests {
 
     #[test]
     fn loads_rejects_what_python_rejects() {
-        for bad in ["", "{", "[1,]", "{'a':1}", "\"a\u{1}\"", "1 2", "01", "{\"a\" 1}", "tru", "\"\\x\""] {
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            "{'a':1}",
+            "\"a\u{1}\"",
+            "1 2",
+            "01",
+            "{\"a\" 1}",
+            "tru",
+            "\"\\x\"",
+        ] {
             assert!(loads(bad).is_err(), "{bad:?}");
         }
         assert_eq!(loads("1 2").unwrap_err().what, "Extra data");

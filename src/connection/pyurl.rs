@@ -32,7 +32,10 @@ const SCHEME_CHARS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 pub fn urlsplit(url: &str) -> Result<SplitResult, UrlError> {
     // WHATWG C0 control or space are stripped on the left; tab, CR and LF vanish everywhere.
     let url = url.trim_start_matches(|c: char| c <= ' ');
-    let url: String = url.chars().filter(|c| !matches!(c, '\t' | '\r' | '\n')).collect();
+    let url: String = url
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+        .collect();
     let mut rest = url.as_str();
     let mut result = SplitResult::default();
 
@@ -84,7 +87,11 @@ fn check_bracketed_host(host: &str) -> Result<(), UrlError> {
     }
     let address = match host.split_once('%') {
         Some((address, zone)) if !zone.is_empty() && !zone.contains('%') => address,
-        Some(_) => return Err(UrlError(format!("{host:?} does not appear to be an IPv4 or IPv6 address"))),
+        Some(_) => {
+            return Err(UrlError(format!(
+                "{host:?} does not appear to be an IPv4 or IPv6 address"
+            )));
+        }
         None => host,
     };
     if address.parse::<Ipv6Addr>().is_ok() {
@@ -92,14 +99,19 @@ fn check_bracketed_host(host: &str) -> Result<(), UrlError> {
     } else if address.parse::<std::net::Ipv4Addr>().is_ok() {
         Err(UrlError("An IPv4 address cannot be in brackets".into()))
     } else {
-        Err(UrlError(format!("{host:?} does not appear to be an IPv4 or IPv6 address")))
+        Err(UrlError(format!(
+            "{host:?} does not appear to be an IPv4 or IPv6 address"
+        )))
     }
 }
 
 impl SplitResult {
     /// `(hostname, port)` text as Python's `_hostinfo`: after the last `@`, brackets removed.
     fn hostinfo(&self) -> (&str, Option<&str>) {
-        let hostinfo = self.netloc.rsplit_once('@').map_or(self.netloc.as_str(), |(_, h)| h);
+        let hostinfo = self
+            .netloc
+            .rsplit_once('@')
+            .map_or(self.netloc.as_str(), |(_, h)| h);
         let (hostname, port) = match hostinfo.split_once('[') {
             Some((_, bracketed)) => {
                 let (hostname, after) = bracketed.split_once(']').unwrap_or((bracketed, ""));
@@ -129,7 +141,10 @@ impl SplitResult {
         };
         if !port.bytes().all(|b| b.is_ascii_digit()) {
             // Python quotes the port text; it is never part of the password.
-            return Err(UrlError(format!("Port could not be cast to integer value as {}", py_repr(port))));
+            return Err(UrlError(format!(
+                "Port could not be cast to integer value as {}",
+                py_repr(port)
+            )));
         }
         let digits = port.trim_start_matches('0');
         match digits.parse::<u32>() {
@@ -154,7 +169,11 @@ impl SplitResult {
 
 /// Python's `repr()` of a `str`, enough for messages: single quotes unless the text has one.
 pub fn py_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') { '"' } else { '\'' };
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::new();
     out.push(quote);
     for c in text.chars() {
@@ -167,7 +186,9 @@ pub fn py_repr(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -212,7 +233,10 @@ pub fn unquote_plus(text: &str) -> String {
 pub fn quote(text: &str, safe: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"_.-~".contains(&b) || (b.is_ascii() && safe.contains(b as char)) {
+        if b.is_ascii_alphanumeric()
+            || b"_.-~".contains(&b)
+            || (b.is_ascii() && safe.contains(b as char))
+        {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -273,18 +297,31 @@ mod tests {
     fn urlsplit_matches_python() {
         let s = split("postgres://user:pw@Host.COM:5432/db?a=1#frag");
         assert_eq!(
-            (s.scheme.as_str(), s.netloc.as_str(), s.path.as_str(), s.query.as_str(), s.fragment.as_str()),
+            (
+                s.scheme.as_str(),
+                s.netloc.as_str(),
+                s.path.as_str(),
+                s.query.as_str(),
+                s.fragment.as_str()
+            ),
             ("postgres", "user:pw@Host.COM:5432", "/db", "a=1", "frag")
         );
         assert_eq!(s.hostname().as_deref(), Some("host.com"));
         assert_eq!(s.port().unwrap(), Some(5432));
         assert_eq!(s.userinfo(), (Some("user"), Some("pw")));
 
-        assert_eq!(split("my_type://h").scheme, "", "_ is not a scheme character");
+        assert_eq!(
+            split("my_type://h").scheme,
+            "",
+            "_ is not a scheme character"
+        );
         assert_eq!(split("  \tHTTP://h\n/x").scheme, "http");
         assert_eq!(split("1abc://h").scheme, "");
         assert_eq!(split("x://[::1]:80").hostname().as_deref(), Some("::1"));
-        assert_eq!(split("x://Ex%41mple.COM").hostname().as_deref(), Some("ex%41mple.COM"));
+        assert_eq!(
+            split("x://Ex%41mple.COM").hostname().as_deref(),
+            Some("ex%41mple.COM")
+        );
         assert_eq!(split("x://u:p@ss@h").userinfo(), (Some("u"), Some("p@ss")));
         assert_eq!(split("x://@h").userinfo(), (Some(""), None));
         assert_eq!(split("x://h:").port().unwrap(), None);
@@ -294,12 +331,24 @@ mod tests {
     #[test]
     fn urlsplit_errors_match_python() {
         assert_eq!(urlsplit("x://[::1").unwrap_err().0, "Invalid IPv6 URL");
-        assert_eq!(urlsplit("x://[1.2.3.4]").unwrap_err().0, "An IPv4 address cannot be in brackets");
+        assert_eq!(
+            urlsplit("x://[1.2.3.4]").unwrap_err().0,
+            "An IPv4 address cannot be in brackets"
+        );
         assert!(urlsplit("x://[zz]").is_err());
         assert!(urlsplit("x://[v1.x]").is_ok());
-        assert_eq!(split("x://h:+1").port().unwrap_err().0, "Port could not be cast to integer value as '+1'");
-        assert_eq!(split("x://h:65536").port().unwrap_err().0, "Port out of range 0-65535");
-        assert_eq!(split("x://h:99999999999999999999").port().unwrap_err().0, "Port out of range 0-65535");
+        assert_eq!(
+            split("x://h:+1").port().unwrap_err().0,
+            "Port could not be cast to integer value as '+1'"
+        );
+        assert_eq!(
+            split("x://h:65536").port().unwrap_err().0,
+            "Port out of range 0-65535"
+        );
+        assert_eq!(
+            split("x://h:99999999999999999999").port().unwrap_err().0,
+            "Port out of range 0-65535"
+        );
     }
 
     #[test]
@@ -311,7 +360,11 @@ mod tests {
         assert_eq!(quote_plus("a b&c"), "a+b%26c");
         assert_eq!(
             parse_qs_dict("a=1&&b&a=2&c=x+y%21"),
-            vec![("a".into(), "2".into()), ("b".into(), "".into()), ("c".into(), "x y!".into())]
+            vec![
+                ("a".into(), "2".into()),
+                ("b".into(), "".into()),
+                ("c".into(), "x y!".into())
+            ]
         );
         assert_eq!(urlencode(&[("k y".into(), "v&".into())]), "k+y=v%26");
     }

@@ -113,28 +113,45 @@ mod tests {
 
     #[test]
     fn common_forms() {
-        let c = parse("postgresql://user:p%40ss@DB.example.com:5432/my%2Fdb?sslmode=require&timeout=10");
+        let c = parse(
+            "postgresql://user:p%40ss@DB.example.com:5432/my%2Fdb?sslmode=require&timeout=10",
+        );
         assert_eq!(c.conn_type.as_deref(), Some("postgres"));
         assert_eq!(c.host.as_deref(), Some("db.example.com"));
         assert_eq!(c.login.as_deref(), Some("user"));
         assert_eq!(c.password.as_deref(), Some("p@ss"));
         assert_eq!(c.port, Some(5432));
         assert_eq!(c.schema.as_deref(), Some("my/db"));
-        assert_eq!(c.extra.as_deref(), Some(r#"{"sslmode": "require", "timeout": 10}"#));
+        assert_eq!(
+            c.extra.as_deref(),
+            Some(r#"{"sslmode": "require", "timeout": 10}"#)
+        );
 
         let c = parse("google-cloud-platform://");
         assert_eq!(c.conn_type.as_deref(), Some("google_cloud_platform"));
-        assert_eq!((c.host.as_deref(), c.schema.as_deref(), c.login.as_deref()), (Some(""), Some(""), None));
+        assert_eq!(
+            (c.host.as_deref(), c.schema.as_deref(), c.login.as_deref()),
+            (Some(""), Some(""), None)
+        );
     }
 
     #[test]
     fn host_with_protocol() {
-        assert_eq!(parse("http://https%3A%2F%2Fexample.com").host.as_deref(), Some("https://example.com"));
+        assert_eq!(
+            parse("http://https%3A%2F%2Fexample.com").host.as_deref(),
+            Some("https://example.com")
+        );
         let c = parse("spark://spark%3A%2F%2Fspark-master-0.spark-master.spark:7077");
-        assert_eq!(c.host.as_deref(), Some("spark://spark-master-0.spark-master.spark"));
+        assert_eq!(
+            c.host.as_deref(),
+            Some("spark://spark-master-0.spark-master.spark")
+        );
         assert_eq!(c.port, Some(7077));
         let c = parse("http://https://example.com:8080/path");
-        assert_eq!((c.host.as_deref(), c.port, c.schema.as_deref()), (Some("https://example.com"), Some(8080), Some("path")));
+        assert_eq!(
+            (c.host.as_deref(), c.port, c.schema.as_deref()),
+            (Some("https://example.com"), Some(8080), Some("path"))
+        );
         assert!(parse_uri("spark://spark://spark-master:7077").is_err());
         assert!(parse_uri("a://b://c://d").is_err());
         assert!(parse_uri("http://user:pw@https://h").is_err());
@@ -144,8 +161,14 @@ mod tests {
     fn extra_forms() {
         let c = parse(r#"aws://?__extra__=%7B%22a%22%3A+1%7D&ignored=1"#);
         assert_eq!(c.extra.as_deref(), Some(r#"{"a": 1}"#));
-        assert!(parse_uri("aws://?__extra__=%5B1%5D").is_err(), "extra must be an object");
-        assert_eq!(parse("x://h?a=1&a=2&b").extra.as_deref(), Some(r#"{"a": 2, "b": ""}"#));
+        assert!(
+            parse_uri("aws://?__extra__=%5B1%5D").is_err(),
+            "extra must be an object"
+        );
+        assert_eq!(
+            parse("x://h?a=1&a=2&b").extra.as_deref(),
+            Some(r#"{"a": 2, "b": ""}"#)
+        );
         assert_eq!(parse("x://h?").extra, None);
     }
 

@@ -43,12 +43,10 @@ impl GuestBackend for BackendResource {
     ) -> Result<super::bindings::exports::airflow_ssm::secrets::lookup::Backend, WitError> {
         let backend = Backend::new(&backend_kwargs).map_err(to_wit_error)?;
         Ok(
-            super::bindings::exports::airflow_ssm::secrets::lookup::Backend::new(
-                BackendResource {
-                    backend: RefCell::new(backend),
-                    transport: RefCell::new(WasiTransport::default()),
-                },
-            ),
+            super::bindings::exports::airflow_ssm::secrets::lookup::Backend::new(BackendResource {
+                backend: RefCell::new(backend),
+                transport: RefCell::new(WasiTransport::default()),
+            }),
         )
     }
 

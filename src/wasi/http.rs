@@ -153,12 +153,10 @@ fn read_body(body: IncomingBody) -> Result<Vec<u8>, TransportError> {
 fn stream_error(doing: &str, e: StreamError) -> TransportError {
     match e {
         StreamError::Closed => fail(format!("the connection closed while {doing}")),
-        StreamError::LastOperationFailed(err) => {
-            match wasip2::http::types::http_error_code(&err) {
-                Some(code) => fail(format!("{doing}: {}", describe(code).message)),
-                None => fail(format!("{doing} failed: {}", err.to_debug_string())),
-            }
-        }
+        StreamError::LastOperationFailed(err) => match wasip2::http::types::http_error_code(&err) {
+            Some(code) => fail(format!("{doing}: {}", describe(code).message)),
+            None => fail(format!("{doing} failed: {}", err.to_debug_string())),
+        },
     }
 }
 
@@ -176,12 +174,10 @@ fn describe(code: ErrorCode) -> TransportError {
         ErrorCode::ConnectionTerminated => "the connection was closed early".to_string(),
         ErrorCode::DnsError(_) => "DNS lookup failed".to_string(),
         ErrorCode::DnsTimeout => "DNS lookup timed out".to_string(),
-        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => {
-            "TLS failed".to_string()
-        }
-        ErrorCode::HttpResponseBodySize(_) => {
-            "the reply is too large".to_string()
-        }
+        ErrorCode::TlsProtocolError
+        | ErrorCode::TlsCertificateError
+        | ErrorCode::TlsAlertReceived(_) => "TLS failed".to_string(),
+        ErrorCode::HttpResponseBodySize(_) => "the reply is too large".to_string(),
         other => format!("HTTP error {other:?}"),
     })
 }

@@ -1,0 +1,344 @@
+//! The command-line contract of DESIGN.md: arguments, output and exit codes.
+//!
+//! ```text
+//! host-example [--component PATH] [--backend-kwargs JSON] [--fixture FILE] [--json] COMMAND ...
+//!   get-conn-value  CONN_ID...
+//!   get-connection  CONN_ID...
+//!   get-variable    KEY...
+//!   get-config      KEY...
+//!   parse-connection CONN_ID VALUE        offline: no network
+//! ```
+//!
+//! Exit status: 0 found; 3 not found; 1 error; 2 usage error. With several ids: 1 if any lookup
+//! failed, else 3 if any was not found, else 0.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::Connection;
+use crate::session::{CallError, Session};
+
+/// The usage text.
+pub const USAGE: &str = "\
+usage: host-example [--component PATH] [--backend-kwargs JSON] [--fixture FILE] [--json] COMMAND ...
+
+commands:
+  get-conn-value  CONN_ID...       raw connection values
+  get-connection  CONN_ID...       connections as JSON objects
+  get-variable    KEY...           raw variable values
+  get-config      KEY...           raw config values
+  parse-connection CONN_ID VALUE   parse a connection value offline
+
+options:
+  --component PATH       the component (.wasm); default: $SSM_SECRETS_COMPONENT, then
+                         ../wasm32-wasip2/component/ssm_secrets.wasm next to this program
+  --backend-kwargs JSON  Airflow's [secrets] backend_kwargs object (default {})
+  --fixture FILE         answer SSM requests from a JSON file of parameters (no AWS needed)
+  --json                 print every result as one JSON line
+  -h, --help             this text
+
+exit status: 0 found, 3 not found, 1 error, 2 usage error
+";
+
+/// Exit codes.
+pub mod exit {
+    /// Every lookup found its value.
+    pub const FOUND: i32 = 0;
+    /// A lookup failed.
+    pub const ERROR: i32 = 1;
+    /// Bad arguments.
+    pub const USAGE: i32 = 2;
+    /// A lookup found nothing.
+    pub const NOT_FOUND: i32 = 3;
+}
+
+/// A lookup command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// `get-conn-value`
+    GetConnValue,
+    /// `get-connection`
+    GetConnection,
+    /// `get-variable`
+    GetVariable,
+    /// `get-config`
+    GetConfig,
+    /// `parse-connection`
+    ParseConnection,
+}
+
+/// Parsed arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args {
+    /// `--component`
+    pub component: Option<PathBuf>,
+    /// `--backend-kwargs`
+    pub backend_kwargs: String,
+    /// `--fixture`
+    pub fixture: Option<PathBuf>,
+    /// `--json`
+    pub json: bool,
+    /// The command.
+    pub command: Command,
+    /// Its operands.
+    pub operands: Vec<String>,
+}
+
+/// What parsing the arguments asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// Run a command.
+    Run(Args),
+    /// Print the usage and exit 0.
+    Help,
+}
+
+/// Parses the arguments after the program name. `Err` is a usage error message.
+pub fn parse_args(args: &[String]) -> Result<Parsed, String> {
+    let mut component = None;
+    let mut backend_kwargs = String::from("{}");
+    let mut fixture = None;
+    let mut json = false;
+    let mut rest = args.iter();
+    let command = loop {
+        let Some(arg) = rest.next() else {
+            return Err("a command is required".into());
+        };
+        let mut value = |name: &str| {
+            rest.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Parsed::Help),
+            "--json" => json = true,
+            "--component" => component = Some(PathBuf::from(value("--component")?)),
+            "--backend-kwargs" => backend_kwargs = value("--backend-kwargs")?,
+            "--fixture" => fixture = Some(PathBuf::from(value("--fixture")?)),
+            "get-conn-value" => break Command::GetConnValue,
+            "get-connection" => break Command::GetConnection,
+            "get-variable" => break Command::GetVariable,
+            "get-config" => break Command::GetConfig,
+            "parse-connection" => break Command::ParseConnection,
+            other if other.starts_with('-') => return Err(format!("unknown option {other}")),
+            other => return Err(format!("unknown command {other:?}")),
+        }
+    };
+    let operands: Vec<String> = rest.cloned().collect();
+    match command {
+        Command::ParseConnection if operands.len() != 2 => {
+            return Err("parse-connection needs CONN_ID and VALUE".into());
+        }
+        _ if operands.is_empty() => return Err("at least one id is required".into()),
+        _ => {}
+    }
+    Ok(Parsed::Run(Args {
+        component,
+        backend_kwargs,
+        fixture,
+        json,
+        command,
+        operands,
+    }))
+}
+
+/// A connection as the CLI prints it: exactly DESIGN.md's keys, in order.
+#[derive(Debug, Serialize)]
+pub struct ConnectionJson<'a> {
+    conn_id: &'a Option<String>,
+    conn_type: &'a Option<String>,
+    description: &'a Option<String>,
+    host: &'a Option<String>,
+    schema: &'a Option<String>,
+    login: &'a Option<String>,
+    password: &'a Option<String>,
+    port: &'a Option<i64>,
+    extra: &'a Option<String>,
+    uri: &'a str,
+}
+
+/// The JSON text of a connection with its `uri`.
+pub fn connection_json(c: &Connection, uri: &str) -> String {
+    serde_json::to_string(&ConnectionJson {
+        conn_id: &c.conn_id,
+        conn_type: &c.conn_type,
+        description: &c.description,
+        host: &c.host,
+        schema: &c.schema,
+        login: &c.login,
+        password: &c.password,
+        port: &c.port,
+        extra: &c.extra,
+        uri,
+    })
+    .expect("strings and integers always serialise")
+}
+
+/// One lookup's outcome, ready to print.
+pub enum Outcome {
+    /// A raw value.
+    Value(String),
+    /// A connection's JSON text.
+    Connection(String),
+    /// Not found.
+    NotFound,
+    /// Failed, with a message free of secrets.
+    Failed(String),
+}
+
+/// Runs one lookup.
+pub fn lookup(session: &mut Session, command: Command, id: &str) -> Outcome {
+    let result: Result<Option<Outcome>, CallError> = match command {
+        Command::GetConnValue => session
+            .get_conn_value(id, None)
+            .map(|v| v.map(Outcome::Value)),
+        Command::GetVariable => session
+            .get_variable(id, None)
+            .map(|v| v.map(Outcome::Value)),
+        Command::GetConfig => session.get_config(id).map(|v| v.map(Outcome::Value)),
+        Command::GetConnection => session.get_connection(id, None).and_then(|c| match c {
+            Some(c) => {
+                let uri = session.connection_uri(&c)?;
+                Ok(Some(Outcome::Connection(connection_json(&c, &uri))))
+            }
+            None => Ok(None),
+        }),
+        Command::ParseConnection => unreachable!("parse-connection is not a lookup"),
+    };
+    match result {
+        Ok(Some(outcome)) => outcome,
+        Ok(None) => Outcome::NotFound,
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+/// Prints outcomes and returns the exit status.
+pub fn report(outcomes: &[Outcome], json: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let (mut failed, mut missing) = (false, false);
+    for outcome in outcomes {
+        let line = match (outcome, json) {
+            (Outcome::Value(v), false) => Some(v.clone()),
+            (Outcome::Value(v), true) => Some(serde_json::Value::from(v.as_str()).to_string()),
+            (Outcome::Connection(c), _) => Some(c.clone()),
+            (Outcome::NotFound, false) => None,
+            (Outcome::NotFound, true) => Some("null".to_string()),
+            (Outcome::Failed(m), true) => Some(serde_json::json!({ "error": m }).to_string()),
+            (Outcome::Failed(m), false) => {
+                let _ = writeln!(err, "error: {m}");
+                None
+            }
+        };
+        failed |= matches!(outcome, Outcome::Failed(_));
+        missing |= matches!(outcome, Outcome::NotFound);
+        if let Some(line) = line {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    if failed {
+        exit::ERROR
+    } else if missing {
+        exit::NOT_FOUND
+    } else {
+        exit::FOUND
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Result<Parsed, String> {
+        parse_args(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn options_then_command_then_ids() {
+        let Parsed::Run(a) = args(&[
+            "--json",
+            "--backend-kwargs",
+            "{\"a\":1}",
+            "get-variable",
+            "x",
+            "y",
+        ])
+        .unwrap() else {
+            panic!("expected a command")
+        };
+        assert_eq!(a.command, Command::GetVariable);
+        assert_eq!(a.operands, ["x", "y"]);
+        assert!(a.json);
+        assert_eq!(a.backend_kwargs, "{\"a\":1}");
+    }
+
+    #[test]
+    fn usage_errors() {
+        assert!(args(&[]).is_err());
+        assert!(args(&["get-variable"]).is_err());
+        assert!(args(&["parse-connection", "only-id"]).is_err());
+        assert!(args(&["--bogus", "get-variable", "x"]).is_err());
+        assert!(args(&["frobnicate", "x"]).is_err());
+        assert!(args(&["--fixture"]).is_err());
+        assert_eq!(args(&["--help"]).unwrap(), Parsed::Help);
+    }
+
+    fn run_report(outcomes: &[Outcome], json: bool) -> (i32, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = report(outcomes, json, &mut out, &mut err);
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn exit_codes_and_json_lines() {
+        let all = [
+            Outcome::Value("v".into()),
+            Outcome::NotFound,
+            Outcome::Failed("boom".into()),
+        ];
+        assert_eq!(
+            run_report(&all, true),
+            (
+                1,
+                "\"v\"\nnull\n{\"error\":\"boom\"}\n".into(),
+                String::new()
+            )
+        );
+        assert_eq!(
+            run_report(&all, false),
+            (1, "v\n".into(), "error: boom\n".into())
+        );
+        assert_eq!(
+            run_report(&[Outcome::Value("v".into()), Outcome::NotFound], false).0,
+            3
+        );
+        assert_eq!(
+            run_report(&[Outcome::NotFound], false),
+            (3, String::new(), String::new())
+        );
+        assert_eq!(run_report(&[Outcome::Value("v".into())], false).0, 0);
+    }
+
+    #[test]
+    fn connection_keys_are_the_contract() {
+        let c = Connection {
+            conn_id: Some("c".into()),
+            conn_type: Some("http".into()),
+            description: None,
+            host: Some("h".into()),
+            schema: Some("".into()),
+            login: None,
+            password: None,
+            port: Some(80),
+            extra: None,
+        };
+        assert_eq!(
+            connection_json(&c, "http://h:80"),
+            r#"{"conn_id":"c","conn_type":"http","description":null,"host":"h","schema":"","login":null,"password":null,"port":80,"extra":null,"uri":"http://h:80"}"#
+        );
+    }
+}

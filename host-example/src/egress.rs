@@ -1,0 +1,280 @@
+//! Least-privilege outgoing HTTP: the endpoints a configuration implies, timeouts capped, and
+//! where an allowed request goes (the network, a fixture, or a test handler).
+//!
+//! Every request the component makes passes [`EgressHooks::send_request`], the single choke
+//! point `wasmtime-wasi-http` offers. A request to anything else is refused with
+//! `HttpRequestDenied` before it leaves the host.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use ssm_secrets::config::BackendConfig;
+use ssm_secrets::endpoint::{self, Endpoint};
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::fixture::Fixture;
+
+/// The largest request body the host collects for a fixture or handler (SSM bodies are tiny).
+const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// The endpoints a session may reach: `(scheme, host, port)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EgressPolicy {
+    allowed: Vec<(String, String, u16)>,
+}
+
+impl EgressPolicy {
+    /// Nothing is allowed.
+    pub fn deny_all() -> Self {
+        EgressPolicy::default()
+    }
+
+    /// The SSM endpoint that `backend_kwargs` and the environment imply, resolved with the same
+    /// rules the component uses (`endpoint_url`, `AWS_ENDPOINT_URL_SSM`, `AWS_ENDPOINT_URL`, or
+    /// the regional default). A configuration that resolves to nothing allows nothing: the
+    /// component then fails with its own configuration error before sending.
+    pub fn for_backend(backend_kwargs: &str, env: &[(String, String)]) -> Self {
+        let env: HashMap<String, String> = env.iter().cloned().collect();
+        let Ok(config) = BackendConfig::from_json(backend_kwargs) else {
+            return Self::deny_all();
+        };
+        let Ok(region) = endpoint::resolve_region(&config.aws, &env) else {
+            return Self::deny_all();
+        };
+        match endpoint::resolve_ssm_endpoint(&config.aws, &region, &env) {
+            Ok(endpoint) => Self::deny_all().allow(&endpoint),
+            Err(_) => Self::deny_all(),
+        }
+    }
+
+    /// This policy plus `endpoint`.
+    pub fn allow(mut self, endpoint: &Endpoint) -> Self {
+        if let Some(entry) = split_authority(endpoint.scheme(), endpoint.authority()) {
+            self.allowed.push(entry);
+        }
+        self
+    }
+
+    /// Whether a request to `uri` is allowed.
+    pub fn permits(&self, uri: &http::Uri) -> bool {
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return false;
+        };
+        split_authority(scheme, authority.as_str())
+            .is_some_and(|target| self.allowed.contains(&target))
+    }
+}
+
+/// `(scheme, lower-case host, port)` with the scheme's default port filled in.
+fn split_authority(scheme: &str, authority: &str) -> Option<(String, String, u16)> {
+    let scheme = scheme.to_ascii_lowercase();
+    let authority: http::uri::Authority = authority.parse().ok()?;
+    let default_port = match scheme.as_str() {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    Some((
+        scheme,
+        authority.host().to_ascii_lowercase(),
+        authority.port_u16().unwrap_or(default_port),
+    ))
+}
+
+/// Upper bounds on the component's request timeouts (a missing one gets the cap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeoutCaps {
+    /// Connecting.
+    pub connect: Duration,
+    /// Waiting for the first byte of the reply.
+    pub first_byte: Duration,
+    /// Waiting between bytes of the reply.
+    pub between_bytes: Duration,
+}
+
+impl Default for TimeoutCaps {
+    fn default() -> Self {
+        TimeoutCaps {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(30),
+            between_bytes: Duration::from_secs(30),
+        }
+    }
+}
+
+impl TimeoutCaps {
+    /// The component's options with every timeout at most its cap.
+    pub fn apply(&self, options: Option<RequestOptions>) -> RequestOptions {
+        let options = options.unwrap_or_default();
+        let cap = |asked: Option<Duration>, cap: Duration| Some(asked.map_or(cap, |a| a.min(cap)));
+        RequestOptions {
+            connect_timeout: cap(options.connect_timeout, self.connect),
+            first_byte_timeout: cap(options.first_byte_timeout, self.first_byte),
+            between_bytes_timeout: cap(options.between_bytes_timeout, self.between_bytes),
+        }
+    }
+}
+
+/// A test's stand-in for the network: sees the whole request and the capped options.
+pub type Handler = Arc<
+    dyn Fn(&http::Request<Bytes>, &RequestOptions) -> Result<http::Response<Bytes>, HttpError>
+        + Send
+        + Sync,
+>;
+
+/// Where an allowed request goes.
+#[derive(Clone)]
+pub enum Upstream {
+    /// The real network (`wasmtime_wasi_http::default_send_request`: hyper, rustls, webpki roots).
+    Network,
+    /// Answered inside the host from a fixture file.
+    Fixture(Arc<Fixture>),
+    /// Answered by a function (tests).
+    Handler(Handler),
+}
+
+/// The `wasi:http` hooks of a session.
+pub struct EgressHooks {
+    policy: EgressPolicy,
+    upstream: Upstream,
+    caps: TimeoutCaps,
+}
+
+impl EgressHooks {
+    /// Hooks enforcing `policy` and `caps`, sending through `upstream`.
+    pub fn new(policy: EgressPolicy, upstream: Upstream, caps: TimeoutCaps) -> Self {
+        EgressHooks {
+            policy,
+            upstream,
+            caps,
+        }
+    }
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
+
+impl WasiHttpHooks for EgressHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: IoFuture,
+    ) -> Box<
+        dyn Future<Output = wasmtime_wasi_http::Result<(http::Response<WasiBody>, IoFuture)>>
+            + Send,
+    > {
+        let allowed = self.policy.permits(request.uri());
+        let options = self.caps.apply(options);
+        let upstream = self.upstream.clone();
+        Box::new(async move {
+            if !allowed {
+                return Err(HttpError::HttpRequestDenied);
+            }
+            let done: IoFuture = Box::new(async { Ok(()) });
+            match upstream {
+                Upstream::Network => {
+                    let (response, io) =
+                        wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+                    Ok((
+                        response.map(BodyExt::boxed_unsync),
+                        Box::new(io) as IoFuture,
+                    ))
+                }
+                Upstream::Fixture(fixture) => {
+                    let request = collect(request).await?;
+                    Ok((to_wasi(fixture.respond(&request)), done))
+                }
+                Upstream::Handler(handler) => {
+                    let request = collect(request).await?;
+                    Ok((to_wasi(handler(&request, &options)?), done))
+                }
+            }
+        })
+    }
+}
+
+async fn collect(request: http::Request<WasiBody>) -> Result<http::Request<Bytes>, HttpError> {
+    let (parts, body) = request.into_parts();
+    let body = http_body_util::Limited::new(body, MAX_REQUEST_BYTES)
+        .collect()
+        .await
+        .map_err(|_| HttpError::HttpRequestBodySize(None))?
+        .to_bytes();
+    Ok(http::Request::from_parts(parts, body))
+}
+
+fn to_wasi(response: http::Response<Bytes>) -> http::Response<WasiBody> {
+    response.map(|body| {
+        Full::new(body)
+            .map_err(|never| match never {})
+            .boxed_unsync()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn permits(policy: &EgressPolicy, url: &str) -> bool {
+        policy.permits(&url.parse().unwrap())
+    }
+
+    #[test]
+    fn regional_endpoint_only() {
+        let p = EgressPolicy::for_backend(r#"{"region_name": "eu-west-1"}"#, &[]);
+        assert!(permits(&p, "https://ssm.eu-west-1.amazonaws.com/"));
+        assert!(permits(&p, "https://SSM.eu-west-1.amazonaws.com:443/"));
+        assert!(!permits(&p, "http://ssm.eu-west-1.amazonaws.com/"));
+        assert!(!permits(&p, "https://ssm.us-east-1.amazonaws.com/"));
+        assert!(!permits(&p, "https://169.254.169.254/"));
+    }
+
+    #[test]
+    fn endpoint_url_and_environment() {
+        let p = EgressPolicy::for_backend(
+            r#"{"endpoint_url": "http://127.0.0.1:5000"}"#,
+            &env(&[("AWS_REGION", "us-east-1")]),
+        );
+        assert!(permits(&p, "http://127.0.0.1:5000/"));
+        assert!(!permits(&p, "http://127.0.0.1:5001/"));
+        let p = EgressPolicy::for_backend("{}", &env(&[("AWS_DEFAULT_REGION", "cn-north-1")]));
+        assert!(permits(&p, "https://ssm.cn-north-1.amazonaws.com.cn/"));
+    }
+
+    #[test]
+    fn unusable_configuration_allows_nothing() {
+        assert_eq!(
+            EgressPolicy::for_backend("{}", &[]),
+            EgressPolicy::deny_all()
+        );
+        assert_eq!(
+            EgressPolicy::for_backend("[", &env(&[("AWS_REGION", "us-east-1")])),
+            EgressPolicy::deny_all()
+        );
+    }
+
+    #[test]
+    fn timeouts_are_capped() {
+        let caps = TimeoutCaps::default();
+        let asked = RequestOptions {
+            connect_timeout: Some(Duration::from_secs(60)),
+            first_byte_timeout: Some(Duration::from_secs(1)),
+            between_bytes_timeout: None,
+        };
+        let got = caps.apply(Some(asked));
+        assert_eq!(got.connect_timeout, Some(caps.connect));
+        assert_eq!(got.first_byte_timeout, Some(Duration::from_secs(1)));
+        assert_eq!(got.between_bytes_timeout, Some(caps.between_bytes));
+    }
+}

@@ -1,0 +1,208 @@
+//! SSM answered inside the host from a JSON file, with SSM's real response and error shapes, so
+//! the whole path (build, sign, send, parse) runs without an AWS account.
+//!
+//! ```json
+//! {
+//!   "parameters": {
+//!     "/airflow/variables/greeting": "hello",
+//!     "/airflow/connections/db": {"Type": "SecureString", "Value": "postgres://u:p@h/db"}
+//!   },
+//!   "errors": {
+//!     "/airflow/variables/locked": {"__type": "AccessDeniedException", "message": "denied"}
+//!   }
+//! }
+//! ```
+//!
+//! A request must be a signed (`Authorization: AWS4-HMAC-SHA256 ...`) JSON 1.1
+//! `AmazonSSM.GetParameter`; anything else gets the error SSM would give.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::json;
+
+/// One stored parameter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum StoredParameter {
+    Plain(String),
+    Typed {
+        #[serde(rename = "Type", default = "default_type")]
+        kind: String,
+        #[serde(rename = "Value")]
+        value: String,
+    },
+}
+
+fn default_type() -> String {
+    "String".to_string()
+}
+
+/// A scripted error reply for one name.
+#[derive(Debug, Clone, Deserialize)]
+struct StoredError {
+    #[serde(rename = "__type")]
+    code: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default = "default_status")]
+    status: u16,
+}
+
+fn default_status() -> u16 {
+    400
+}
+
+/// The parameters and scripted errors of a fixture file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    #[serde(default)]
+    parameters: BTreeMap<String, StoredParameter>,
+    #[serde(default)]
+    errors: BTreeMap<String, StoredError>,
+}
+
+impl Fixture {
+    /// Reads a fixture file.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the fixture {}: {e}", path.display()))?;
+        Self::from_json(&text).map_err(|e| format!("fixture {}: {e}", path.display()))
+    }
+
+    /// Parses fixture JSON.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("not a valid fixture: {e}"))
+    }
+
+    /// The reply SSM would give to `request`.
+    pub fn respond(&self, request: &http::Request<Bytes>) -> http::Response<Bytes> {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        if !header("authorization").starts_with("AWS4-HMAC-SHA256 Credential=") {
+            return error(
+                400,
+                "MissingAuthenticationTokenException",
+                "Request is missing Authentication Token",
+            );
+        }
+        if request.method() != http::Method::POST
+            || header("x-amz-target") != "AmazonSSM.GetParameter"
+        {
+            return error(400, "UnknownOperationException", "");
+        }
+        let name = serde_json::from_slice::<serde_json::Value>(request.body())
+            .ok()
+            .and_then(|body| body.get("Name")?.as_str().map(str::to_string));
+        let Some(name) = name else {
+            return error(400, "SerializationException", "");
+        };
+        if let Some(e) = self.errors.get(&name) {
+            return error(e.status, &e.code, &e.message);
+        }
+        match self.parameters.get(&name) {
+            Some(stored) => {
+                let (kind, value) = match stored {
+                    StoredParameter::Plain(value) => ("String", value.as_str()),
+                    StoredParameter::Typed { kind, value } => (kind.as_str(), value.as_str()),
+                };
+                let body = json!({
+                    "Parameter": {
+                        "Name": name,
+                        "Type": kind,
+                        "Value": value,
+                        "Version": 1,
+                        "LastModifiedDate": 1_795_476_998.181,
+                        "ARN": format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
+                        "DataType": "text",
+                    }
+                });
+                reply(200, body.to_string(), None)
+            }
+            None => error(400, "ParameterNotFound", ""),
+        }
+    }
+}
+
+fn reply(status: u16, body: String, error_type: Option<&str>) -> http::Response<Bytes> {
+    let mut response = http::Response::builder()
+        .status(status)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amzn-requestid", "00000000-0000-4000-8000-000000000000");
+    if let Some(code) = error_type {
+        response = response.header("x-amzn-errortype", code);
+    }
+    response
+        .body(Bytes::from(body))
+        .expect("static status and headers are valid")
+}
+
+/// An SSM JSON 1.1 error reply.
+pub fn error(status: u16, code: &str, message: &str) -> http::Response<Bytes> {
+    let body = if message.is_empty() {
+        json!({ "__type": code })
+    } else {
+        json!({ "__type": code, "message": message })
+    };
+    reply(status, body.to_string(), Some(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: &str, signed: bool) -> http::Request<Bytes> {
+        let mut b = http::Request::post("https://ssm.us-east-1.amazonaws.com/")
+            .header("x-amz-target", "AmazonSSM.GetParameter");
+        if signed {
+            b = b.header("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=00");
+        }
+        b.body(Bytes::from(body.to_string())).unwrap()
+    }
+
+    fn fixture() -> Fixture {
+        Fixture::from_json(r#"{"parameters": {"/a": "1", "/b": {"Type": "SecureString", "Value": "2"}}, "errors": {"/c": {"__type": "AccessDeniedException", "message": "no"}}}"#).unwrap()
+    }
+
+    fn json_body(r: &http::Response<Bytes>) -> serde_json::Value {
+        serde_json::from_slice(r.body()).unwrap()
+    }
+
+    #[test]
+    fn answers_like_ssm() {
+        let f = fixture();
+        let r = f.respond(&request(r#"{"Name": "/b", "WithDecryption": true}"#, true));
+        assert_eq!(r.status(), 200);
+        assert_eq!(json_body(&r)["Parameter"]["Value"], "2");
+        assert_eq!(json_body(&r)["Parameter"]["Type"], "SecureString");
+        let r = f.respond(&request(r#"{"Name": "/zz"}"#, true));
+        assert_eq!(
+            (r.status().as_u16(), json_body(&r)["__type"].as_str()),
+            (400, Some("ParameterNotFound"))
+        );
+        let r = f.respond(&request(r#"{"Name": "/c"}"#, true));
+        assert_eq!(json_body(&r)["__type"], "AccessDeniedException");
+    }
+
+    #[test]
+    fn unsigned_requests_are_refused() {
+        let r = fixture().respond(&request(r#"{"Name": "/a"}"#, false));
+        assert_eq!(
+            json_body(&r)["__type"],
+            "MissingAuthenticationTokenException"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_an_error() {
+        assert!(Fixture::from_json(r#"{"parameter": {}}"#).is_err());
+    }
+}

@@ -1,0 +1,246 @@
+//! One store, one `backend` resource, and the typed calls into it.
+
+use wasmtime::Store;
+use wasmtime::component::{ResourceAny, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::bindings::SsmBackend;
+use crate::egress::{EgressHooks, EgressPolicy, TimeoutCaps, Upstream};
+use crate::runtime::Runtime;
+use crate::{Connection, Error};
+
+/// What a session grants the component.
+#[derive(Clone)]
+pub struct SessionOptions {
+    /// The environment the component sees. Use [`SessionOptions::aws_env_from_process`] for the
+    /// usual `AWS_*` variables; nothing else should be passed.
+    pub env: Vec<(String, String)>,
+    /// Where allowed requests go.
+    pub upstream: Upstream,
+    /// Upper bounds on the component's request timeouts.
+    pub caps: TimeoutCaps,
+}
+
+impl SessionOptions {
+    /// Options with the given upstream, no environment and default caps.
+    pub fn new(upstream: Upstream) -> Self {
+        SessionOptions {
+            env: Vec::new(),
+            upstream,
+            caps: TimeoutCaps::default(),
+        }
+    }
+
+    /// Passes this process's `AWS_*` variables, and only those.
+    pub fn aws_env_from_process(mut self) -> Self {
+        self.env = std::env::vars()
+            .filter(|(name, _)| name.starts_with("AWS_"))
+            .collect();
+        self
+    }
+
+    /// Adds one variable.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// The store data: WASI and WASI HTTP contexts, and the egress hook.
+pub struct HostState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: EgressHooks,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// A component instance holding one backend.
+pub struct Session {
+    store: Store<HostState>,
+    instance: SsmBackend,
+    backend: Option<ResourceAny>,
+}
+
+/// A call failed: the component returned an error, or the host could not run it.
+#[derive(Debug)]
+pub enum CallError {
+    /// The component's typed error.
+    Component(Error),
+    /// A trap or host failure.
+    Host(wasmtime::Error),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Component(e) => f.write_str(&crate::error_message(e)),
+            CallError::Host(e) => write!(f, "host error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+fn flatten<T>(r: wasmtime::Result<Result<T, Error>>) -> Result<T, CallError> {
+    r.map_err(CallError::Host)?.map_err(CallError::Component)
+}
+
+impl Session {
+    /// A session with no backend yet: enough for the offline connection functions.
+    pub fn offline(runtime: &Runtime) -> wasmtime::Result<Self> {
+        Self::instantiate(
+            runtime,
+            EgressPolicy::deny_all(),
+            SessionOptions::new(Upstream::Network),
+        )
+    }
+
+    /// Instantiates the component and opens a backend from `backend_kwargs`. Outgoing requests
+    /// are allowed only to the endpoints that configuration implies.
+    pub fn open(
+        runtime: &Runtime,
+        backend_kwargs: &str,
+        options: SessionOptions,
+    ) -> Result<Self, CallError> {
+        let policy = EgressPolicy::for_backend(backend_kwargs, &options.env);
+        let mut session = Self::instantiate(runtime, policy, options).map_err(CallError::Host)?;
+        let backend = flatten(
+            session
+                .instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_open(&mut session.store, backend_kwargs),
+        )?;
+        session.backend = Some(backend);
+        Ok(session)
+    }
+
+    fn instantiate(
+        runtime: &Runtime,
+        policy: EgressPolicy,
+        options: SessionOptions,
+    ) -> wasmtime::Result<Self> {
+        let wasi = WasiCtx::builder()
+            .envs(&options.env)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let state = HostState {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: EgressHooks::new(policy, options.upstream, options.caps),
+        };
+        let mut store = Store::new(runtime.engine(), state);
+        let instance = runtime.pre().instantiate(&mut store)?;
+        Ok(Session {
+            store,
+            instance,
+            backend: None,
+        })
+    }
+
+    fn backend(&self) -> Result<ResourceAny, CallError> {
+        self.backend
+            .ok_or_else(|| CallError::Host(wasmtime::format_err!("no backend is open")))
+    }
+
+    /// `get-conn-value`.
+    pub fn get_conn_value(
+        &mut self,
+        conn_id: &str,
+        team: Option<&str>,
+    ) -> Result<Option<String>, CallError> {
+        let backend = self.backend()?;
+        flatten(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_get_conn_value(&mut self.store, backend, conn_id, team),
+        )
+    }
+
+    /// `get-connection`.
+    pub fn get_connection(
+        &mut self,
+        conn_id: &str,
+        team: Option<&str>,
+    ) -> Result<Option<Connection>, CallError> {
+        let backend = self.backend()?;
+        flatten(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_get_connection(&mut self.store, backend, conn_id, team),
+        )
+    }
+
+    /// `get-variable`.
+    pub fn get_variable(
+        &mut self,
+        key: &str,
+        team: Option<&str>,
+    ) -> Result<Option<String>, CallError> {
+        let backend = self.backend()?;
+        flatten(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_get_variable(&mut self.store, backend, key, team),
+        )
+    }
+
+    /// `get-config`.
+    pub fn get_config(&mut self, key: &str) -> Result<Option<String>, CallError> {
+        let backend = self.backend()?;
+        flatten(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_get_config(&mut self.store, backend, key),
+        )
+    }
+
+    /// `parse-connection` (offline).
+    pub fn parse_connection(
+        &mut self,
+        conn_id: &str,
+        value: &str,
+    ) -> Result<Connection, CallError> {
+        flatten(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .call_parse_connection(&mut self.store, conn_id, value),
+        )
+    }
+
+    /// `connection-uri` (offline).
+    pub fn connection_uri(&mut self, connection: &Connection) -> Result<String, CallError> {
+        flatten(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .call_connection_uri(&mut self.store, connection),
+        )
+    }
+}
