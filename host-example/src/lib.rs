@@ -33,6 +33,7 @@ pub use bindings::exports::airflow_ssm::secrets::types::{AwsError, Connection, E
 pub use egress::{EgressPolicy, TimeoutCaps, Upstream};
 pub use runtime::Runtime;
 pub use session::{Session, SessionOptions};
+pub use wasmtime_wasi_http::Error as HttpError;
 
 /// A component error as one line of text (the component guarantees it holds no secret).
 pub fn error_message(error: &Error) -> String {

@@ -1,0 +1,130 @@
+//! Airflow's own lookups, replayed against the component: every `parameter_name_vectors` entry
+//! of `tests/data/airflow-backend-vectors.json` (produced by running provider 9.39.0) gives the
+//! same SSM names, in the same order, and the same value, "not found" or error.
+
+mod common;
+
+use common::{Recorder, Reply};
+use host_example::session::CallError;
+use host_example::{Error, Session, SessionOptions, Upstream};
+use serde_json::Value;
+
+/// Vectors that need a later capability, with the reason. Each is named so that nothing is
+/// skipped silently; when the capability lands, its vector leaves this list.
+fn needs_later_feature(vector: &Value) -> Option<&'static str> {
+    let kwargs = &vector["backend_kwargs"];
+    (kwargs.get("profile_name").is_some() || kwargs.get("role_arn").is_some())
+        .then_some("profiles and assume-role are the credential-chain issue")
+}
+
+/// The AWS error code in a recorded botocore message, e.g.
+/// `ClientError: An error occurred (AccessDeniedException) when ...`.
+fn error_code(text: &str) -> Option<&str> {
+    let start = text.find("An error occurred (")? + "An error occurred (".len();
+    let end = start + text[start..].find(')')?;
+    Some(&text[start..end])
+}
+
+fn run(vector: &Value) -> (Recorder, Result<Option<String>, CallError>) {
+    let mut kwargs = vector["backend_kwargs"].clone();
+    if vector["multi_team"].as_bool() == Some(true) {
+        kwargs["multi_team"] = Value::Bool(true);
+    }
+    let mut recorder = Recorder::new();
+    let mut no_credentials = false;
+    for (name, value) in vector["store"].as_object().unwrap() {
+        let value = value.as_str().unwrap();
+        recorder = match value.strip_prefix("<GetParameter raises: ") {
+            Some(raised) if raised.starts_with("NoCredentialsError") => {
+                no_credentials = true;
+                recorder
+            }
+            Some(raised) => {
+                let code = error_code(raised).expect("a botocore error with a code");
+                let status = if code == "InternalServerError" {
+                    500
+                } else {
+                    400
+                };
+                recorder.reply(name, Reply::AwsError(status, code.into(), "m".into()))
+            }
+            None => recorder.value(name, value),
+        };
+    }
+    let options = if no_credentials {
+        SessionOptions::new(Upstream::Handler(recorder.handler()))
+            .env("AWS_DEFAULT_REGION", "eu-west-1")
+    } else {
+        common::options(&recorder)
+    };
+    let mut session =
+        Session::open(common::runtime(), &kwargs.to_string(), options).expect("the backend opens");
+    let id = vector["id"].as_str().unwrap();
+    let team = vector["team_name"].as_str();
+    let result = match vector["method"].as_str().unwrap() {
+        "get_conn_value" => session.get_conn_value(id, team),
+        "get_variable" => session.get_variable(id, team),
+        "get_config" => session.get_config(id),
+        other => panic!("unknown method {other}"),
+    };
+    (recorder, result)
+}
+
+#[test]
+fn parameter_name_vectors() {
+    let data: Value =
+        serde_json::from_str(include_str!("data/airflow-backend-vectors.json")).unwrap();
+    let vectors = data["parameter_name_vectors"].as_array().unwrap();
+    let (mut checked, mut deferred) = (0, Vec::new());
+    for vector in vectors {
+        if let Some(reason) = needs_later_feature(vector) {
+            deferred.push(reason);
+            continue;
+        }
+        let (recorder, result) = run(vector);
+        let expected_error = vector["error"].as_str();
+        let context = format!("vector {vector}");
+        let requested: Vec<String> = vector["requested_names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect();
+
+        for seen in recorder.seen() {
+            assert_eq!(seen.body["WithDecryption"], Value::Bool(true), "{context}");
+        }
+        match (expected_error, result) {
+            (None, Ok(value)) => {
+                assert_eq!(recorder.names(), requested, "{context}");
+                assert_eq!(value.as_deref(), vector["result"].as_str(), "{context}");
+            }
+            (Some(error), Err(CallError::Component(got)))
+                if error.starts_with("NoCredentialsError") =>
+            {
+                assert!(matches!(got, Error::Credentials(_)), "{context}: {got:?}");
+                // botocore fails while signing; so do we, before anything is sent.
+                assert!(recorder.seen().is_empty(), "{context}");
+            }
+            (Some(error), Err(CallError::Component(got))) => {
+                let code = error_code(error).unwrap();
+                let got_code = match &got {
+                    Error::AccessDenied(e) | Error::Throttled(e) | Error::Service(e) => {
+                        e.code.as_str()
+                    }
+                    other => panic!("{context}: expected an AWS error, got {other:?}"),
+                };
+                assert_eq!(got_code, code, "{context}");
+                assert_eq!(recorder.names(), requested, "{context}");
+            }
+            (expected, got) => panic!("{context}: expected error {expected:?}, got {got:?}"),
+        }
+        checked += 1;
+    }
+    assert_eq!(
+        deferred.len(),
+        1,
+        "only the profile/role vector waits for a later issue"
+    );
+    assert_eq!(checked + deferred.len(), vectors.len());
+}
