@@ -10,6 +10,7 @@
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod connection;
 pub mod egress;
 pub mod fixture;
 pub mod runtime;
@@ -29,7 +30,8 @@ pub mod bindings {
     });
 }
 
-pub use bindings::exports::airflow_ssm::secrets::types::{AwsError, Connection, Error};
+pub use bindings::exports::airflow_ssm::secrets::types::{AwsError, Error};
+pub use connection::Connection;
 pub use egress::{EgressPolicy, TimeoutCaps, Upstream};
 pub use runtime::Runtime;
 pub use session::{Session, SessionOptions};

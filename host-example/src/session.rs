@@ -20,6 +20,9 @@ pub struct SessionOptions {
     pub upstream: Upstream,
     /// Upper bounds on the component's request timeouts.
     pub caps: TimeoutCaps,
+    /// The endpoints the component may reach. `None` (the default): exactly those its
+    /// `backend_kwargs` and environment imply ([`EgressPolicy::for_backend`]).
+    pub policy: Option<EgressPolicy>,
 }
 
 impl SessionOptions {
@@ -29,6 +32,7 @@ impl SessionOptions {
             env: Vec::new(),
             upstream,
             caps: TimeoutCaps::default(),
+            policy: None,
         }
     }
 
@@ -122,7 +126,10 @@ impl Session {
         backend_kwargs: &str,
         options: SessionOptions,
     ) -> Result<Self, CallError> {
-        let policy = EgressPolicy::for_backend(backend_kwargs, &options.env);
+        let policy = options
+            .policy
+            .clone()
+            .unwrap_or_else(|| EgressPolicy::for_backend(backend_kwargs, &options.env));
         let mut session = Self::instantiate(runtime, policy, options).map_err(CallError::Host)?;
         let backend = flatten(
             session
@@ -194,6 +201,7 @@ impl Session {
                 .backend()
                 .call_get_connection(&mut self.store, backend, conn_id, team),
         )
+        .map(|c| c.map(Connection::from))
     }
 
     /// `get-variable`.
@@ -233,6 +241,7 @@ impl Session {
                 .airflow_ssm_secrets_lookup()
                 .call_parse_connection(&mut self.store, conn_id, value),
         )
+        .map(Connection::from)
     }
 
     /// `connection-uri` (offline).
@@ -240,7 +249,7 @@ impl Session {
         flatten(
             self.instance
                 .airflow_ssm_secrets_lookup()
-                .call_connection_uri(&mut self.store, connection),
+                .call_connection_uri(&mut self.store, &connection.into()),
         )
     }
 }

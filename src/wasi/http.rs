@@ -84,26 +84,22 @@ impl Transport for WasiTransport {
             .body()
             .map_err(|()| fail("the request body could not be opened"))?;
         let future = outgoing_handler::handle(outgoing, Some(options)).map_err(describe)?;
-        {
-            let stream = outgoing_body
-                .write()
-                .map_err(|()| fail("the request body could not be written"))?;
-            for chunk in body.chunks(WRITE_CHUNK) {
-                stream
-                    .blocking_write_and_flush(chunk)
-                    .map_err(|e| stream_error("writing the request body", e))?;
-            }
-        }
-        OutgoingBody::finish(outgoing_body, None).map_err(describe)?;
-
-        let incoming = loop {
+        let wait = || loop {
             match future.get() {
                 Some(result) => break result,
                 None => future.subscribe().block(),
             }
+        };
+        if let Err(write_error) = write_body(outgoing_body, &body) {
+            // A refused or failed exchange closes the body stream; the reply says why.
+            return Err(match wait() {
+                Ok(Err(code)) => describe(code),
+                _ => write_error,
+            });
         }
-        .map_err(|()| fail("the reply was already taken"))?
-        .map_err(describe)?;
+        let incoming = wait()
+            .map_err(|()| fail("the reply was already taken"))?
+            .map_err(describe)?;
 
         let mut response = http::Response::builder().status(incoming.status());
         for (name, value) in incoming.headers().entries() {
@@ -118,6 +114,21 @@ impl Transport for WasiTransport {
             .body(body)
             .map_err(|_| fail("the reply has a malformed status or header"))
     }
+}
+
+/// Writes the whole body in chunks the stream accepts, then finishes it.
+fn write_body(outgoing_body: OutgoingBody, body: &[u8]) -> Result<(), TransportError> {
+    {
+        let stream = outgoing_body
+            .write()
+            .map_err(|()| fail("the request body could not be written"))?;
+        for chunk in body.chunks(WRITE_CHUNK) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| stream_error("writing the request body", e))?;
+        }
+    }
+    OutgoingBody::finish(outgoing_body, None).map_err(describe)
 }
 
 fn nanos(d: Duration) -> u64 {
