@@ -1,0 +1,50 @@
+//! Running the `host-example` binary as a user would.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The component under test: `$SSM_SECRETS_COMPONENT`, else the workspace's build output.
+pub fn component_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("SSM_SECRETS_COMPONENT") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("wasm32-wasip2/component/ssm_secrets.wasm");
+    assert!(
+        path.exists(),
+        "the component {} is missing: run `bash scripts/test.sh`",
+        path.display()
+    );
+    path
+}
+
+/// The demo fixture shipped with the host.
+pub fn demo_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo.json")
+}
+
+/// The CLI with a clean environment: only `env` (plus `PATH`) reaches it.
+pub fn cli(env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-example"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .arg("--component")
+        .arg(component_path())
+        .args(args);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("host-example runs")
+}
+
+/// Stdout and stderr as text.
+pub fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8(output.stdout.clone()).unwrap(),
+        String::from_utf8(output.stderr.clone()).unwrap(),
+    )
+}

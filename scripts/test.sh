@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every test: the core's unit tests, the component in wasmtime (tests/), the host and its CLI,
+# and the end-to-end run against moto's standalone server on 127.0.0.1.
+source "$(dirname "$0")/common.sh"
+build_component
+
+export MOTO_VENV="${MOTO_VENV:-$PWD/target/moto-venv}"
+if [ ! -x "$MOTO_VENV/bin/moto_server" ]; then
+  echo "==> installing moto into $MOTO_VENV"
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    -r host-example/tests/moto/requirements.txt
+fi
+
+echo "==> cargo test (release: one wasmtime build serves the CLI and the tests)"
+cargo test --locked --release --workspace
