@@ -104,3 +104,44 @@ fn documented_host_with_protocol_examples() {
     );
     assert_eq!(c.port, Some(7077));
 }
+
+/// The component gives exactly what the natively tested core gives, for every Airflow vector
+/// (`tests/connection_vectors.rs` checks the core against Airflow).
+#[test]
+fn component_matches_the_core_on_every_airflow_vector() {
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("data/airflow-conn-vectors.json")).unwrap();
+    let mut s = Session::offline(common::runtime()).unwrap();
+    for vector in vectors.as_array().unwrap() {
+        let (conn_id, value) = (
+            vector["conn_id"].as_str().unwrap(),
+            vector["value"].as_str().unwrap(),
+        );
+        let native = ssm_secrets::deserialize_connection(conn_id, value);
+        match (s.parse_connection(conn_id, value), native) {
+            (Ok(wasm), Ok(core)) => {
+                let as_core = ssm_secrets::Connection {
+                    conn_id: wasm.conn_id.clone(),
+                    conn_type: wasm.conn_type.clone(),
+                    description: wasm.description.clone(),
+                    host: wasm.host.clone(),
+                    schema: wasm.schema.clone(),
+                    login: wasm.login.clone(),
+                    password: wasm.password.clone(),
+                    port: wasm.port,
+                    extra: wasm.extra.clone(),
+                };
+                assert_eq!(as_core, core, "{value:?}");
+                assert_eq!(
+                    s.connection_uri(&wasm).unwrap(),
+                    ssm_secrets::get_uri(&core),
+                    "{value:?}"
+                );
+            }
+            (Err(CallError::Component(Error::InvalidValue(m))), Err(e)) => {
+                assert_eq!(m, e.message(), "{value:?}")
+            }
+            (wasm, core) => panic!("{value:?}: component {wasm:?}, core {core:?}"),
+        }
+    }
+}

@@ -60,6 +60,7 @@ pub fn urlsplit(url: &str) -> Result<SplitResult, UrlError> {
             let host = bracketed.split_once(']').map_or(bracketed, |(h, _)| h);
             check_bracketed_host(host)?;
         }
+        check_netloc_nfkc(netloc)?;
     }
     if let Some((before, fragment)) = rest.split_once('#') {
         result.fragment = fragment.to_string();
@@ -71,6 +72,25 @@ pub fn urlsplit(url: &str) -> Result<SplitResult, UrlError> {
     }
     result.path = rest.to_string();
     Ok(result)
+}
+
+/// Characters whose NFKC form contains one of `/ ? # @ :` (fullwidth and small forms, and the
+/// compatibility symbols such as U+2100 ACCOUNT OF, which expands to `a/c`).
+const NFKC_DELIMITERS: &[char] = &[
+    '\u{FF0F}', '\u{FF1F}', '\u{FF03}', '\u{FF20}', '\u{FF1A}', '\u{FE56}', '\u{FE16}', '\u{FE5F}',
+    '\u{FE6B}', '\u{FE55}', '\u{FE13}', '\u{2100}', '\u{2101}', '\u{2105}', '\u{2106}', '\u{2047}',
+    '\u{2048}', '\u{2049}',
+];
+
+/// Python's `_checknetloc`: a non-ASCII netloc must not gain a URL delimiter under NFKC.
+fn check_netloc_nfkc(netloc: &str) -> Result<(), UrlError> {
+    if netloc.is_ascii() || !netloc.contains(NFKC_DELIMITERS) {
+        return Ok(());
+    }
+    // Python quotes the netloc; it may hold a password, so we do not.
+    Err(UrlError(
+        "the netloc contains invalid characters under NFKC normalization".into(),
+    ))
 }
 
 /// Python's `_check_bracketed_host`: an IPv6 address (with an optional zone) or `IPvFuture`.
@@ -140,10 +160,12 @@ impl SplitResult {
             return Ok(None);
         };
         if !port.bytes().all(|b| b.is_ascii_digit()) {
-            // Python quotes the port text; it is never part of the password.
+            // Python quotes the text; we do not, because without an `@` it may be a password
+            // (`mysql://user:secret/db` has the "port" `secret`).
             return Err(UrlError(format!(
-                "Port could not be cast to integer value as {}",
-                py_repr(port)
+                "Port could not be cast to integer value: the {} characters after the host's `:` \
+                 are not all ASCII digits",
+                port.chars().count()
             )));
         }
         let digits = port.trim_start_matches('0');
@@ -337,10 +359,23 @@ mod tests {
         );
         assert!(urlsplit("x://[zz]").is_err());
         assert!(urlsplit("x://[v1.x]").is_ok());
-        assert_eq!(
-            split("x://h:+1").port().unwrap_err().0,
-            "Port could not be cast to integer value as '+1'"
+        assert!(
+            urlsplit("x://h\u{FF03}st/db")
+                .unwrap_err()
+                .0
+                .contains("NFKC")
         );
+        assert!(urlsplit("x://h\u{2100}/db").is_err());
+        assert!(urlsplit("x://bücher.example/db").is_ok());
+        assert!(
+            split("x://h:+1")
+                .port()
+                .unwrap_err()
+                .0
+                .starts_with("Port could not be cast")
+        );
+        let e = split("mysql://user:SECRET/db").port().unwrap_err().0;
+        assert!(!e.contains("SECRET"), "{e}");
         assert_eq!(
             split("x://h:65536").port().unwrap_err().0,
             "Port out of range 0-65535"
