@@ -3,11 +3,11 @@
 
 use crate::config::BackendConfig;
 use crate::connection::{Connection, deserialize_connection};
-use crate::credentials::{self, StaticCredentials};
+use crate::credentials::{self, Credentials, FetchContext, Source};
 use crate::endpoint::{self, Endpoint};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind, sanitize_foreign};
 use crate::naming::Lookup;
-use crate::platform::{Clock, Environment, Transport};
+use crate::platform::{Clock, Environment, Filesystem, Transport};
 use crate::signing::sign_request;
 use crate::ssm;
 
@@ -30,21 +30,55 @@ pub struct Platform<'a> {
     pub env: &'a dyn Environment,
     /// Supplies the signing time.
     pub clock: &'a dyn Clock,
+    /// Reads the shared AWS files and token files.
+    pub fs: &'a dyn Filesystem,
 }
 
-/// Region, endpoint and credentials, resolved at the first lookup and kept.
+/// Everything a configuration reaches: the region, the SSM endpoint, where credentials come
+/// from, the endpoints fetching them contacts, and the files read. Resolved without network,
+/// so a host can derive its grants from it.
 #[derive(Debug, Clone)]
-struct Session {
-    region: String,
-    endpoint: Endpoint,
-    credentials: StaticCredentials,
+pub struct Targets {
+    /// The signing region.
+    pub region: String,
+    /// The SSM endpoint.
+    pub ssm: Endpoint,
+    /// Where credentials come from.
+    pub source: Source,
+    /// STS, container or instance metadata endpoints the source contacts.
+    pub credential_endpoints: Vec<Endpoint>,
+    /// Files read (shared AWS files, token files).
+    pub files: Vec<String>,
+}
+
+impl Targets {
+    /// Resolves `config` against an environment and filesystem.
+    pub fn resolve(
+        config: &BackendConfig,
+        env: &dyn Environment,
+        fs: &dyn Filesystem,
+        now: std::time::SystemTime,
+    ) -> Result<Self, Error> {
+        let aws = &config.aws;
+        let plan = credentials::plan(aws, env, fs, now)?;
+        let region = endpoint::resolve_region(aws, env, plan.profile_region.as_deref())?;
+        let ssm = endpoint::resolve_ssm_endpoint(aws, &region, env)?;
+        Ok(Targets {
+            credential_endpoints: credentials::endpoints(&plan.source, &region),
+            region,
+            ssm,
+            source: plan.source,
+            files: plan.files,
+        })
+    }
 }
 
 /// A configured backend.
 #[derive(Debug, Clone)]
 pub struct Backend {
     config: BackendConfig,
-    session: Option<Session>,
+    targets: Option<Targets>,
+    credentials: Option<Credentials>,
 }
 
 impl Backend {
@@ -52,7 +86,8 @@ impl Backend {
     pub fn new(backend_kwargs: &str) -> Result<Self, Error> {
         Ok(Backend {
             config: BackendConfig::from_json(backend_kwargs)?,
-            session: None,
+            targets: None,
+            credentials: None,
         })
     }
 
@@ -105,19 +140,41 @@ impl Backend {
         }
     }
 
-    fn session(&mut self, platform: &Platform<'_>) -> Result<&Session, Error> {
-        if self.session.is_none() {
-            let aws = &self.config.aws;
-            let region = endpoint::resolve_region(aws, platform.env)?;
-            let endpoint = endpoint::resolve_ssm_endpoint(aws, &region, platform.env)?;
-            let credentials = credentials::resolve(aws, platform.env)?;
-            self.session = Some(Session {
-                region,
-                endpoint,
-                credentials,
-            });
+    /// Region, endpoint and credential source, resolved at the first lookup and kept.
+    fn targets(&mut self, platform: &Platform<'_>) -> Result<Targets, Error> {
+        if self.targets.is_none() {
+            self.targets = Some(Targets::resolve(
+                &self.config,
+                platform.env,
+                platform.fs,
+                platform.clock.now(),
+            )?);
         }
-        Ok(self.session.as_ref().expect("set above"))
+        Ok(self.targets.clone().expect("set above"))
+    }
+
+    /// The cached credentials, fetched again when absent, within 5 minutes of expiry, or when
+    /// `stale` (AWS said the token expired).
+    fn credentials(
+        &mut self,
+        platform: &mut Platform<'_>,
+        targets: &Targets,
+        stale: bool,
+    ) -> Result<Credentials, Error> {
+        let now = platform.clock.now();
+        match &self.credentials {
+            Some(c) if !stale && !c.needs_refresh(now) => return Ok(c.clone()),
+            _ => {}
+        }
+        let mut ctx = FetchContext {
+            transport: &mut *platform.transport,
+            fs: platform.fs,
+            now,
+            region: &targets.region,
+        };
+        let fresh = credentials::fetch(&targets.source, &mut ctx)?;
+        self.credentials = Some(fresh.clone());
+        Ok(fresh)
     }
 
     fn get_parameter(
@@ -125,22 +182,47 @@ impl Backend {
         platform: &mut Platform<'_>,
         name: &str,
     ) -> Result<Option<String>, Error> {
-        let session = self.session(platform)?.clone();
-        let mut request = ssm::get_parameter_request(&session.endpoint, name);
+        let targets = self.targets(platform)?;
+        let refreshable = !matches!(targets.source, Source::Static { .. });
+        let mut stale = false;
+        loop {
+            let credentials = self.credentials(platform, &targets, stale)?;
+            let result = self.send_get_parameter(platform, &targets, &credentials, name);
+            match result {
+                Err(e) if refreshable && !stale && is_expired_token(&e) => stale = true,
+                other => return other,
+            }
+        }
+    }
+
+    fn send_get_parameter(
+        &self,
+        platform: &mut Platform<'_>,
+        targets: &Targets,
+        credentials: &Credentials,
+        name: &str,
+    ) -> Result<Option<String>, Error> {
+        let mut request = ssm::get_parameter_request(&targets.ssm, name);
         sign_request(
             &mut request,
-            &session.credentials,
-            &session.region,
+            credentials,
+            &targets.region,
             "ssm",
             platform.clock.now(),
         )?;
+        let secrets = credentials.secrets();
         let response = platform.transport.send(request).map_err(|e| {
             Error::transport(format!(
                 "GetParameter to {} failed: {}",
-                session.endpoint.authority(),
-                e.message
+                targets.ssm.authority(),
+                sanitize_foreign(&e.message, &secrets)
             ))
         })?;
-        ssm::parse_get_parameter(&response, &session.credentials.secrets())
+        ssm::parse_get_parameter(&response, &secrets)
     }
+}
+
+/// `ExpiredTokenException` (SSM) or `ExpiredToken` (query protocol).
+fn is_expired_token(error: &Error) -> bool {
+    matches!(error.kind(), ErrorKind::Service(a) if matches!(a.code.as_str(), "ExpiredTokenException" | "ExpiredToken"))
 }

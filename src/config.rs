@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::credentials::StaticCredentials;
+use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::naming::{Lookup, LookupPattern};
 
@@ -44,13 +44,23 @@ pub struct AwsSettings {
     pub use_ssl: bool,
     /// Static keys from `aws_access_key_id` / `aws_secret_access_key` / `aws_session_token`,
     /// or from the same keys inside `session_kwargs`.
-    pub static_credentials: Option<StaticCredentials>,
+    pub static_credentials: Option<Credentials>,
     /// `aws_access_key_id` was given without a secret (Airflow would sign with `None`).
     pub access_key_without_secret: bool,
     /// `profile_name`.
     pub profile_name: Option<String>,
     /// `role_arn`.
     pub role_arn: Option<String>,
+    /// `assume_role_method` (`assume_role` when absent).
+    pub assume_role_method: Option<String>,
+    /// `assume_role_kwargs`, merged into the STS call.
+    pub assume_role_kwargs: Map<String, Value>,
+    /// `assume_role_with_web_identity_federation`.
+    pub web_identity_federation: Option<String>,
+    /// `assume_role_with_web_identity_token_file`.
+    pub web_identity_token_file: Option<String>,
+    /// `service_config.sts.endpoint_url`: where STS is, instead of its regional endpoint.
+    pub sts_endpoint_url: Option<String>,
 }
 
 impl BackendConfig {
@@ -111,25 +121,24 @@ impl BackendConfig {
         let token = token.or(session_token);
         let access_key_without_secret =
             pair.is_none() && (key_id.is_some() || session_key_id.is_some());
-        let static_credentials = pair.map(|(k, s)| StaticCredentials::new(k, s, token));
+        let static_credentials = pair.map(|(k, s)| Credentials::new(k, s, token));
 
-        for key in [
-            "config_kwargs",
-            "service_config",
-            "assume_role_kwargs",
-            "assume_role_with_saml",
-        ] {
+        for key in ["config_kwargs", "assume_role_with_saml"] {
             kw.object(key)?;
         }
         for key in [
             "api_version",
-            "assume_role_method",
-            "assume_role_with_web_identity_federation",
-            "assume_role_with_web_identity_token_file",
             "assume_role_with_web_identity_federation_audience",
         ] {
             kw.string(key)?;
         }
+        let sts_endpoint_url = match kw.object("service_config")? {
+            Some(services) => match Kwargs(services).object("sts")? {
+                Some(sts) => Kwargs(sts).truthy_string("endpoint_url")?,
+                None => None,
+            },
+            None => None,
+        };
         if let Some(v) = kwargs.get("verify")
             && !matches!(v, Value::Null | Value::Bool(_) | Value::String(_))
         {
@@ -165,6 +174,16 @@ impl BackendConfig {
                 access_key_without_secret,
                 profile_name: kw.truthy_string("profile_name")?,
                 role_arn: kw.truthy_string("role_arn")?,
+                assume_role_method: kw.truthy_string("assume_role_method")?,
+                assume_role_kwargs: kw
+                    .object("assume_role_kwargs")?
+                    .cloned()
+                    .unwrap_or_default(),
+                web_identity_federation: kw
+                    .truthy_string("assume_role_with_web_identity_federation")?,
+                web_identity_token_file: kw
+                    .truthy_string("assume_role_with_web_identity_token_file")?,
+                sts_endpoint_url,
             },
         })
     }
@@ -270,6 +289,10 @@ mod tests {
         assert!(config_error(r#"{"use_ssl": "false"}"#).contains("`use_ssl`"));
         assert!(config_error(r#"{"config_kwargs": "x"}"#).contains("`config_kwargs`"));
         assert!(config_error(r#"{"verify": 1}"#).contains("`verify`"));
+        assert!(
+            config_error(r#"{"service_config": {"sts": {"endpoint_url": 1}}}"#)
+                .contains("`endpoint_url`")
+        );
         assert!(
             config_error(r#"{"session_kwargs": {"aws_access_key_id": 1}}"#)
                 .contains("`aws_access_key_id`")

@@ -97,8 +97,13 @@ pub fn dns_suffix(region: &str) -> &'static str {
     }
 }
 
-/// The region to sign for and to build the default endpoint from.
-pub fn resolve_region(settings: &AwsSettings, env: &dyn Environment) -> Result<String, Error> {
+/// The region to sign for and to build the default endpoint from: `region_name`, then
+/// `AWS_DEFAULT_REGION`, then `AWS_REGION`, then the selected profile's `region`.
+pub fn resolve_region(
+    settings: &AwsSettings,
+    env: &dyn Environment,
+    profile_region: Option<&str>,
+) -> Result<String, Error> {
     let var = |name| env.var(name).filter(|v: &String| !v.is_empty());
     let (region, source) = if let Some(r) = &settings.region_name {
         (r.clone(), "backend_kwargs `region_name`")
@@ -106,10 +111,12 @@ pub fn resolve_region(settings: &AwsSettings, env: &dyn Environment) -> Result<S
         (r, "AWS_DEFAULT_REGION")
     } else if let Some(r) = var("AWS_REGION") {
         (r, "AWS_REGION")
+    } else if let Some(r) = profile_region {
+        (r.to_string(), "the profile's region")
     } else {
         return Err(Error::configuration(
-            "no AWS region: set `region_name` in backend_kwargs, or AWS_DEFAULT_REGION or \
-             AWS_REGION",
+            "no AWS region: set `region_name` in backend_kwargs, AWS_DEFAULT_REGION, AWS_REGION \
+             or the profile's `region`",
         ));
     };
     if is_valid_region(&region) {
@@ -201,17 +208,21 @@ mod tests {
             ("AWS_DEFAULT_REGION", "us-west-2"),
             ("AWS_REGION", "us-west-1"),
         ]);
-        assert_eq!(resolve_region(&kw, &both).unwrap(), "eu-west-1");
+        assert_eq!(resolve_region(&kw, &both, None).unwrap(), "eu-west-1");
         assert_eq!(
-            resolve_region(&AwsSettings::default(), &both).unwrap(),
+            resolve_region(&AwsSettings::default(), &both, None).unwrap(),
             "us-west-2"
         );
         let only = env(&[("AWS_REGION", "us-west-1")]);
         assert_eq!(
-            resolve_region(&AwsSettings::default(), &only).unwrap(),
+            resolve_region(&AwsSettings::default(), &only, None).unwrap(),
             "us-west-1"
         );
-        let e = resolve_region(&AwsSettings::default(), &env(&[])).unwrap_err();
+        let e = resolve_region(&AwsSettings::default(), &env(&[]), None).unwrap_err();
+        assert_eq!(
+            resolve_region(&AwsSettings::default(), &env(&[]), Some("ap-south-1")).unwrap(),
+            "ap-south-1"
+        );
         assert_eq!(e.kind(), &ErrorKind::Configuration);
     }
 
@@ -222,7 +233,7 @@ mod tests {
                 region_name: Some(bad.into()),
                 ..Default::default()
             };
-            assert!(resolve_region(&s, &env(&[])).is_err(), "{bad}");
+            assert!(resolve_region(&s, &env(&[]), None).is_err(), "{bad}");
         }
     }
 

@@ -24,6 +24,41 @@ pub trait Transport {
     ) -> Result<http::Response<Vec<u8>>, TransportError>;
 }
 
+/// Per-request timeouts, carried in a request's extensions (credential endpoints such as IMDS
+/// want seconds, not SSM's minute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestTimeouts {
+    /// Connecting.
+    pub connect: std::time::Duration,
+    /// Waiting for the reply (first byte, and between bytes).
+    pub read: std::time::Duration,
+}
+
+/// Reads files (the shared AWS config files, web identity and container token files).
+pub trait Filesystem {
+    /// The whole file as UTF-8.
+    fn read_to_string(&self, path: &str) -> std::io::Result<String>;
+}
+
+/// The process's files (`std::fs`; in the component, only what the host preopened).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessFilesystem;
+
+impl Filesystem for ProcessFilesystem {
+    fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+}
+
+/// Files held in memory, by path (tests).
+impl Filesystem for HashMap<&'static str, &'static str> {
+    fn read_to_string(&self, path: &str) -> std::io::Result<String> {
+        self.get(path)
+            .map(|s| s.to_string())
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+    }
+}
+
 /// Reads environment variables.
 pub trait Environment {
     /// The value of `name`, or `None` when it is unset or not UTF-8.

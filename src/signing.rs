@@ -3,11 +3,11 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use aws_credential_types::Credentials;
+use aws_credential_types::Credentials as SdkCredentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 
-use crate::credentials::StaticCredentials;
+use crate::credentials::Credentials;
 use crate::error::Error;
 
 /// Adds `x-amz-date`, `authorization` and (with temporary credentials) `x-amz-security-token`
@@ -17,12 +17,12 @@ use crate::error::Error;
 /// as botocore does, because hosts and proxies may re-frame the body.
 pub fn sign_request(
     request: &mut http::Request<Vec<u8>>,
-    credentials: &StaticCredentials,
+    credentials: &Credentials,
     region: &str,
     service: &str,
     time: SystemTime,
 ) -> Result<(), Error> {
-    let identity = Credentials::new(
+    let identity = SdkCredentials::new(
         credentials.access_key_id(),
         credentials.secret_access_key(),
         credentials.session_token().map(str::to_string),
@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn signs_with_scope_date_and_signed_headers() {
         let mut req = request();
-        let creds = StaticCredentials::new(
+        let creds = Credentials::new(
             "AKIDEXAMPLE",
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
             None,
@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn session_token_is_sent_and_signed() {
         let mut req = request();
-        let creds = StaticCredentials::new("AKID", "secret", Some("TOKEN".into()));
+        let creds = Credentials::new("AKID", "secret", Some("TOKEN".into()));
         sign_request(&mut req, &creds, "eu-west-1", "ssm", at_2015_08_30()).unwrap();
         assert_eq!(req.headers()["x-amz-security-token"], "TOKEN");
         let auth = req.headers()["authorization"].to_str().unwrap();
@@ -121,7 +121,7 @@ mod tests {
     fn signature_is_deterministic_and_depends_on_the_secret() {
         let sig = |secret: &str| {
             let mut req = request();
-            let creds = StaticCredentials::new("AKID", secret, None);
+            let creds = Credentials::new("AKID", secret, None);
             sign_request(&mut req, &creds, "us-east-1", "ssm", at_2015_08_30()).unwrap();
             req.headers()["authorization"].to_str().unwrap().to_string()
         };

@@ -54,6 +54,7 @@ fn run(vector: &Value) -> (Recorder, Result<Option<String>, CallError>) {
     let options = if no_credentials {
         SessionOptions::new(Upstream::Handler(recorder.handler()))
             .env("AWS_DEFAULT_REGION", "eu-west-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
     } else {
         common::options(&recorder)
     };

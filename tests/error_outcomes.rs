@@ -171,7 +171,8 @@ fn requests_outside_the_policy_are_refused_by_the_host() {
 fn missing_region_and_credentials_are_clear_errors() {
     let recorder = Recorder::new();
     let options =
-        host_example::SessionOptions::new(host_example::Upstream::Handler(recorder.handler()));
+        host_example::SessionOptions::new(host_example::Upstream::Handler(recorder.handler()))
+            .env("AWS_EC2_METADATA_DISABLED", "true");
     let mut session = Session::open(
         common::runtime(),
         "{}",

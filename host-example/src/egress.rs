@@ -12,14 +12,61 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use ssm_secrets::backend::Targets;
 use ssm_secrets::config::BackendConfig;
-use ssm_secrets::endpoint::{self, Endpoint};
+use ssm_secrets::endpoint::Endpoint;
+use ssm_secrets::platform::ProcessFilesystem;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::fixture::Fixture;
 
 /// The largest request body the host collects for a fixture or handler (SSM bodies are tiny).
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// What a session is granted: endpoints to reach and directories to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// Outgoing HTTP.
+    pub policy: EgressPolicy,
+    /// Directories preopened read-only, each at its own path.
+    pub read_only_dirs: Vec<PathBuf>,
+}
+
+impl Grants {
+    /// Resolves the configuration natively, with the core's own rules (region, SSM endpoint,
+    /// credential chain, shared files), against this host's environment and files. A
+    /// configuration that resolves to nothing grants nothing: the component then fails with its
+    /// own error before it sends anything.
+    pub fn for_backend(backend_kwargs: &str, env: &[(String, String)]) -> Self {
+        let env: HashMap<String, String> = env.iter().cloned().collect();
+        let Ok(config) = BackendConfig::from_json(backend_kwargs) else {
+            return Grants::default();
+        };
+        let Ok(targets) = Targets::resolve(&config, &env, &ProcessFilesystem, SystemTime::now())
+        else {
+            return Grants::default();
+        };
+        let mut policy = EgressPolicy::deny_all().allow(&targets.ssm);
+        for endpoint in &targets.credential_endpoints {
+            policy = policy.allow(endpoint);
+        }
+        let mut read_only_dirs: Vec<PathBuf> = targets
+            .files
+            .iter()
+            .filter_map(|file| Path::new(file).parent().map(Path::to_path_buf))
+            .filter(|dir| dir.is_absolute() && dir.is_dir())
+            .collect();
+        read_only_dirs.sort();
+        read_only_dirs.dedup();
+        Grants {
+            policy,
+            read_only_dirs,
+        }
+    }
+}
 
 /// The endpoints a session may reach: `(scheme, host, port)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,22 +80,11 @@ impl EgressPolicy {
         EgressPolicy::default()
     }
 
-    /// The SSM endpoint that `backend_kwargs` and the environment imply, resolved with the same
-    /// rules the component uses (`endpoint_url`, `AWS_ENDPOINT_URL_SSM`, `AWS_ENDPOINT_URL`, or
-    /// the regional default). A configuration that resolves to nothing allows nothing: the
-    /// component then fails with its own configuration error before sending.
+    /// The endpoints that `backend_kwargs` and the environment imply: SSM, and whatever the
+    /// credential source contacts (STS, the container endpoint, instance metadata). See
+    /// [`Grants::for_backend`].
     pub fn for_backend(backend_kwargs: &str, env: &[(String, String)]) -> Self {
-        let env: HashMap<String, String> = env.iter().cloned().collect();
-        let Ok(config) = BackendConfig::from_json(backend_kwargs) else {
-            return Self::deny_all();
-        };
-        let Ok(region) = endpoint::resolve_region(&config.aws, &env) else {
-            return Self::deny_all();
-        };
-        match endpoint::resolve_ssm_endpoint(&config.aws, &region, &env) {
-            Ok(endpoint) => Self::deny_all().allow(&endpoint),
-            Err(_) => Self::deny_all(),
-        }
+        Grants::for_backend(backend_kwargs, env).policy
     }
 
     /// This policy plus `endpoint`.
@@ -186,6 +222,10 @@ impl WasiHttpHooks for EgressHooks {
                 }
                 Upstream::Fixture(fixture) => {
                     let request = collect(request).await?;
+                    // A fixture stands in for SSM only; STS, containers and IMDS are absent.
+                    if !Fixture::serves(&request) {
+                        return Err(HttpError::ConnectionRefused);
+                    }
                     Ok((to_wasi(fixture.respond(&request)), done))
                 }
                 Upstream::Handler(handler) => {
@@ -232,8 +272,13 @@ mod tests {
 
     #[test]
     fn regional_endpoint_only() {
-        let p = EgressPolicy::for_backend(r#"{"region_name": "eu-west-1"}"#, &[]);
+        let keys = env(&[("AWS_ACCESS_KEY_ID", "A"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+        let p = EgressPolicy::for_backend(r#"{"region_name": "eu-west-1"}"#, &keys);
         assert!(permits(&p, "https://ssm.eu-west-1.amazonaws.com/"));
+        assert!(
+            !permits(&p, "http://169.254.169.254/"),
+            "static keys need no metadata service"
+        );
         assert!(permits(&p, "https://SSM.eu-west-1.amazonaws.com:443/"));
         assert!(!permits(&p, "http://ssm.eu-west-1.amazonaws.com/"));
         assert!(!permits(&p, "https://ssm.us-east-1.amazonaws.com/"));
@@ -248,8 +293,35 @@ mod tests {
         );
         assert!(permits(&p, "http://127.0.0.1:5000/"));
         assert!(!permits(&p, "http://127.0.0.1:5001/"));
-        let p = EgressPolicy::for_backend("{}", &env(&[("AWS_DEFAULT_REGION", "cn-north-1")]));
+        let p = EgressPolicy::for_backend(
+            "{}",
+            &env(&[
+                ("AWS_DEFAULT_REGION", "cn-north-1"),
+                ("AWS_ACCESS_KEY_ID", "A"),
+                ("AWS_SECRET_ACCESS_KEY", "s"),
+            ]),
+        );
         assert!(permits(&p, "https://ssm.cn-north-1.amazonaws.com.cn/"));
+    }
+
+    #[test]
+    fn credential_sources_add_their_endpoints() {
+        let kw = r#"{"region_name": "eu-west-1", "role_arn": "arn:aws:iam::1:role/r", "aws_access_key_id": "A", "aws_secret_access_key": "s"}"#;
+        let p = EgressPolicy::for_backend(kw, &[]);
+        assert!(permits(&p, "https://sts.eu-west-1.amazonaws.com/"));
+        assert!(!permits(&p, "http://169.254.169.254/latest/api/token"));
+        // Nothing else configured: instance metadata is the last source, so it is reachable.
+        let p = EgressPolicy::for_backend(
+            r#"{"region_name": "eu-west-1"}"#,
+            &env(&[("HOME", "/nonexistent")]),
+        );
+        assert!(permits(&p, "http://169.254.169.254/latest/api/token"));
+        let p = EgressPolicy::for_backend(
+            r#"{"region_name": "eu-west-1"}"#,
+            &env(&[("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/c")]),
+        );
+        assert!(permits(&p, "http://169.254.170.2/v2/c"));
+        assert!(!permits(&p, "http://169.254.169.254/"));
     }
 
     #[test]

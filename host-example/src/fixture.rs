@@ -78,6 +78,16 @@ impl Fixture {
         serde_json::from_str(text).map_err(|e| format!("not a valid fixture: {e}"))
     }
 
+    /// Whether `request` is meant for SSM (JSON 1.1 with an `AmazonSSM.` target), the only
+    /// service a fixture stands in for.
+    pub fn serves(request: &http::Request<Bytes>) -> bool {
+        request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("AmazonSSM."))
+    }
+
     /// The reply SSM would give to `request`.
     pub fn respond(&self, request: &http::Request<Bytes>) -> http::Response<Bytes> {
         let header = |name: &str| {

@@ -2,11 +2,11 @@
 
 use wasmtime::Store;
 use wasmtime::component::{ResourceAny, ResourceTable};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::SsmBackend;
-use crate::egress::{EgressHooks, EgressPolicy, TimeoutCaps, Upstream};
+use crate::egress::{EgressHooks, EgressPolicy, Grants, TimeoutCaps, Upstream};
 use crate::runtime::Runtime;
 use crate::{Connection, Error};
 
@@ -21,7 +21,7 @@ pub struct SessionOptions {
     /// Upper bounds on the component's request timeouts.
     pub caps: TimeoutCaps,
     /// The endpoints the component may reach. `None` (the default): exactly those its
-    /// `backend_kwargs` and environment imply ([`EgressPolicy::for_backend`]).
+    /// `backend_kwargs` and environment imply ([`Grants::for_backend`]).
     pub policy: Option<EgressPolicy>,
 }
 
@@ -36,11 +36,27 @@ impl SessionOptions {
         }
     }
 
-    /// Passes this process's `AWS_*` variables, and only those.
+    /// Passes this process's `AWS_*` variables, and only those. The shared files' locations are
+    /// made explicit (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE` under `$HOME/.aws`) so the
+    /// component needs no `HOME`.
     pub fn aws_env_from_process(mut self) -> Self {
         self.env = std::env::vars()
             .filter(|(name, _)| name.starts_with("AWS_"))
             .collect();
+        if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            let aws = std::path::Path::new(&home).join(".aws");
+            for (var, file) in [
+                ("AWS_CONFIG_FILE", "config"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+            ] {
+                if !self.env.iter().any(|(name, _)| name == var) {
+                    self.env.push((
+                        var.to_string(),
+                        aws.join(file).to_string_lossy().into_owned(),
+                    ));
+                }
+            }
+        }
         self
     }
 
@@ -114,7 +130,7 @@ impl Session {
     pub fn offline(runtime: &Runtime) -> wasmtime::Result<Self> {
         Self::instantiate(
             runtime,
-            EgressPolicy::deny_all(),
+            Grants::default(),
             SessionOptions::new(Upstream::Network),
         )
     }
@@ -126,11 +142,11 @@ impl Session {
         backend_kwargs: &str,
         options: SessionOptions,
     ) -> Result<Self, CallError> {
-        let policy = options
-            .policy
-            .clone()
-            .unwrap_or_else(|| EgressPolicy::for_backend(backend_kwargs, &options.env));
-        let mut session = Self::instantiate(runtime, policy, options).map_err(CallError::Host)?;
+        let mut grants = Grants::for_backend(backend_kwargs, &options.env);
+        if let Some(policy) = &options.policy {
+            grants.policy = policy.clone();
+        }
+        let mut session = Self::instantiate(runtime, grants, options).map_err(CallError::Host)?;
         let backend = flatten(
             session
                 .instance
@@ -144,15 +160,21 @@ impl Session {
 
     fn instantiate(
         runtime: &Runtime,
-        policy: EgressPolicy,
+        grants: Grants,
         options: SessionOptions,
     ) -> wasmtime::Result<Self> {
-        let wasi = WasiCtx::builder()
+        let mut builder = WasiCtx::builder();
+        builder
             .envs(&options.env)
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
+            .allow_ip_name_lookup(false);
+        for dir in &grants.read_only_dirs {
+            let guest = dir.to_string_lossy();
+            builder.preopened_dir(dir, guest.as_ref(), FsPerms::ReadOnly)?;
+        }
+        let wasi = builder.build();
+        let policy = grants.policy;
         let state = HostState {
             wasi,
             http: WasiHttpCtx::new(),

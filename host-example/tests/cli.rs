@@ -185,6 +185,31 @@ fn usage_errors_are_exit_2() {
 }
 
 #[test]
+fn with_no_credentials_instance_metadata_is_tried_last() {
+    // The fixture stands in for SSM only, so the metadata service is unreachable here.
+    let fixture = demo_fixture();
+    let env = [
+        ("AWS_DEFAULT_REGION", "eu-west-1"),
+        ("HOME", "/nonexistent"),
+    ];
+    let out = cli(
+        &env,
+        &[
+            "--fixture",
+            fixture.to_str().unwrap(),
+            "get-variable",
+            "greeting",
+        ],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("instance metadata 169.254.169.254 unreachable"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn configuration_errors_fail_every_id() {
     let out = with_fixture(&[
         "--backend-kwargs",
@@ -205,7 +230,8 @@ fn only_aws_variables_reach_the_component() {
     let env = [
         ("SECRET_ACCESS_KEY", "x"),
         ("AWS_DEFAULT_REGION", "eu-west-1"),
-        ("HOME", "/tmp"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("HOME", "/nonexistent"),
     ];
     let fixture = demo_fixture();
     let out = cli(

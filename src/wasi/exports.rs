@@ -11,7 +11,7 @@ use super::http::WasiTransport;
 use crate::backend::{Backend, Kind, Platform};
 use crate::connection::{self, Connection};
 use crate::error::{AwsError, Error, ErrorKind};
-use crate::platform::{ProcessEnvironment, SystemClock};
+use crate::platform::{ProcessEnvironment, ProcessFilesystem, SystemClock};
 
 /// The exported component.
 pub struct Component;
@@ -32,6 +32,7 @@ impl BackendResource {
             transport: &mut *transport,
             env: &ProcessEnvironment,
             clock: &SystemClock,
+            fs: &ProcessFilesystem,
         };
         f(&mut self.backend.borrow_mut(), &mut platform).map_err(to_wit_error)
     }

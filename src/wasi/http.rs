@@ -9,7 +9,7 @@ use wasip2::http::types::{
 };
 use wasip2::io::streams::StreamError;
 
-use crate::platform::{Transport, TransportError};
+use crate::platform::{RequestTimeouts, Transport, TransportError};
 use crate::ssm::MAX_RESPONSE_BYTES;
 
 /// The timeouts botocore uses by default (60 s each); the host may cap them further.
@@ -41,6 +41,11 @@ impl Transport for WasiTransport {
         &mut self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let timeouts = request.extensions().get::<RequestTimeouts>().copied();
+        let (connect_timeout, read_timeout) = timeouts
+            .map_or((self.connect_timeout, self.read_timeout), |t| {
+                (t.connect, t.read)
+            });
         let (parts, body) = request.into_parts();
         // `host` is forbidden in wasi:http: the authority carries it (and was signed as such).
         let headers: Vec<(String, Vec<u8>)> = parts
@@ -56,6 +61,7 @@ impl Transport for WasiTransport {
             "GET" => Method::Get,
             "POST" => Method::Post,
             "PUT" => Method::Put,
+            "HEAD" => Method::Head,
             other => Method::Other(other.to_string()),
         };
         let scheme = match parts.uri.scheme_str() {
@@ -76,9 +82,9 @@ impl Transport for WasiTransport {
 
         let options = RequestOptions::new();
         // A host that does not support an option keeps its own; that is not an error.
-        let _ = options.set_connect_timeout(Some(nanos(self.connect_timeout)));
-        let _ = options.set_first_byte_timeout(Some(nanos(self.read_timeout)));
-        let _ = options.set_between_bytes_timeout(Some(nanos(self.read_timeout)));
+        let _ = options.set_connect_timeout(Some(nanos(connect_timeout)));
+        let _ = options.set_first_byte_timeout(Some(nanos(read_timeout)));
+        let _ = options.set_between_bytes_timeout(Some(nanos(read_timeout)));
 
         let outgoing_body = outgoing
             .body()

@@ -1,0 +1,143 @@
+//! EC2 instance metadata (IMDSv2): a session token by `PUT`, then the instance role's name and
+//! its credentials by `GET`, each with the token.
+
+use std::time::Duration;
+
+use super::{Credentials, parse_json_credentials};
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::platform::{Environment, RequestTimeouts, Transport};
+
+const TOKEN_PATH: &str = "/latest/api/token";
+const ROLE_PATH: &str = "/latest/meta-data/iam/security-credentials/";
+
+/// The instance metadata service to ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImdsSource {
+    endpoint: Endpoint,
+}
+
+impl ImdsSource {
+    /// The IMDS the environment selects, or `None` when `AWS_EC2_METADATA_DISABLED=true`.
+    pub fn from_env(env: &dyn Environment) -> Result<Option<Self>, Error> {
+        if env
+            .var("AWS_EC2_METADATA_DISABLED")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            return Ok(None);
+        }
+        let url = match env
+            .var("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+            .filter(|v| !v.is_empty())
+        {
+            Some(url) => url,
+            None if env
+                .var("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")
+                .is_some_and(|m| m.eq_ignore_ascii_case("ipv6")) =>
+            {
+                "http://[fd00:ec2::254]".to_string()
+            }
+            None => "http://169.254.169.254".to_string(),
+        };
+        let endpoint = Endpoint::parse(&url, "AWS_EC2_METADATA_SERVICE_ENDPOINT")
+            .map_err(|e| Error::credentials(e.message().to_string()))?;
+        Ok(Some(ImdsSource { endpoint }))
+    }
+
+    /// The endpoint it reaches.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    fn request(&self, method: &str, path: &str, header: (&str, &str)) -> http::Request<Vec<u8>> {
+        let url = format!(
+            "{}://{}{path}",
+            self.endpoint.scheme(),
+            self.endpoint.authority()
+        );
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header("host", self.endpoint.authority())
+            .header(header.0, header.1)
+            .header("content-length", "0")
+            .body(Vec::new())
+            .expect("a parsed endpoint and static paths form a valid request");
+        request.extensions_mut().insert(RequestTimeouts {
+            connect: Duration::from_secs(1),
+            read: Duration::from_secs(1),
+        });
+        request
+    }
+
+    fn exchange(
+        &self,
+        transport: &mut dyn Transport,
+        request: http::Request<Vec<u8>>,
+        what: &str,
+    ) -> Result<String, Error> {
+        let response = transport.send(request).map_err(|e| {
+            Error::credentials(format!(
+                "instance metadata {} unreachable ({what}): {}",
+                self.endpoint.authority(),
+                e.message
+            ))
+        })?;
+        if !response.status().is_success() {
+            return Err(Error::credentials(format!(
+                "instance metadata answered HTTP {} ({what})",
+                response.status().as_u16()
+            )));
+        }
+        String::from_utf8(response.into_body())
+            .map_err(|_| Error::credentials(format!("instance metadata sent non-UTF-8 ({what})")))
+    }
+
+    /// Fetches the instance role's credentials.
+    pub fn fetch(&self, transport: &mut dyn Transport) -> Result<Credentials, Error> {
+        let token = self.exchange(
+            transport,
+            self.request(
+                "PUT",
+                TOKEN_PATH,
+                ("x-aws-ec2-metadata-token-ttl-seconds", "21600"),
+            ),
+            "session token",
+        )?;
+        let token = token.trim();
+        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::credentials(
+                "instance metadata sent an unusable session token",
+            ));
+        }
+        let roles = self.exchange(
+            transport,
+            self.request("GET", ROLE_PATH, ("x-aws-ec2-metadata-token", token)),
+            "role name",
+        )?;
+        let role = roles
+            .lines()
+            .next()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| Error::credentials("instance metadata: the instance has no IAM role"))?;
+        if !role
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+        {
+            return Err(Error::credentials(
+                "instance metadata: the role name is not a valid IAM name",
+            ));
+        }
+        let body = self.exchange(
+            transport,
+            self.request(
+                "GET",
+                &format!("{ROLE_PATH}{role}"),
+                ("x-aws-ec2-metadata-token", token),
+            ),
+            "role credentials",
+        )?;
+        parse_json_credentials(body.as_bytes(), "instance metadata")
+    }
+}
