@@ -96,8 +96,14 @@ impl Error {
     }
 
     /// The same error with `context: ` in front of its message.
+    /// AWS errors carry it in their own message too, which is what crosses the WIT boundary.
     pub(crate) fn context(mut self, context: &str) -> Self {
         self.message = format!("{context}: {}", self.message);
+        if let ErrorKind::AccessDenied(a) | ErrorKind::Throttled(a) | ErrorKind::Service(a) =
+            &mut self.kind
+        {
+            a.message = format!("{context}: {}", a.message);
+        }
         self
     }
 }

@@ -117,8 +117,8 @@ impl Rng {
         items[(self.next() % items.len() as u64) as usize]
     }
 
-    fn maybe<'a>(&mut self, items: &[&'a str]) -> Option<String> {
-        (self.next() % 4 != 0).then(|| self.pick(items).to_string())
+    fn maybe(&mut self, items: &[&str]) -> Option<String> {
+        (!self.next().is_multiple_of(4)).then(|| self.pick(items).to_string())
     }
 }
 
@@ -166,7 +166,7 @@ fn generated_connection(rng: &mut Rng) -> Connection {
     let login = rng.maybe(WORDS);
     let password = login.as_ref().and_then(|_| rng.maybe(WORDS));
     let schema = rng.pick(SCHEMAS).to_string();
-    let port = (rng.next() % 3 != 0).then(|| (rng.next() % 65535 + 1) as i64);
+    let port = (!rng.next().is_multiple_of(3)).then(|| (rng.next() % 65535 + 1) as i64);
     // Extras as Airflow stores them: `json.dumps` of a dict.
     let extra = match rng.next() % 3 {
         0 => None,

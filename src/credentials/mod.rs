@@ -246,6 +246,7 @@ pub fn plan(
         files: &files,
         now,
         read: files.paths.iter().flatten().cloned().collect(),
+        sts: sts_override(settings, env)?,
     };
     let base = planner.base(settings, &profile_name, settings.profile_name.is_some())?;
     let source = match &settings.role_arn {
@@ -266,6 +267,22 @@ struct Planner<'a> {
     files: &'a SharedFiles,
     now: SystemTime,
     read: Vec<String>,
+    /// Where STS is when not at its regional endpoint.
+    sts: Option<Endpoint>,
+}
+
+/// `service_config.sts.endpoint_url`, then `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`
+/// (botocore's service-specific endpoints); never the SSM `endpoint_url`.
+fn sts_override(settings: &AwsSettings, env: &dyn Environment) -> Result<Option<Endpoint>, Error> {
+    if let Some(url) = &settings.sts_endpoint_url {
+        return Endpoint::parse(url, "backend_kwargs `service_config.sts.endpoint_url`").map(Some);
+    }
+    for name in ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"] {
+        if let Some(url) = env.var(name).filter(|v| !v.is_empty()) {
+            return Endpoint::parse(&url, name).map(Some);
+        }
+    }
+    Ok(None)
 }
 
 impl Planner<'_> {
@@ -323,7 +340,7 @@ impl Planner<'_> {
                 if let Some(name) = self.var("AWS_ROLE_SESSION_NAME") {
                     kwargs.insert("RoleSessionName".into(), name.into());
                 }
-                return Ok(self.web_identity(role_arn, token_file, kwargs, None));
+                return Ok(self.web_identity(role_arn, token_file, kwargs));
             }
         }
         if self.files.profile(profile_name).is_some() {
@@ -356,7 +373,6 @@ impl Planner<'_> {
         role_arn: String,
         token_file: String,
         mut kwargs: Map<String, Value>,
-        sts: Option<Endpoint>,
     ) -> Source {
         self.read.push(token_file.clone());
         kwargs
@@ -366,7 +382,7 @@ impl Planner<'_> {
             role_arn,
             token_file,
             kwargs,
-            sts,
+            sts: self.sts.clone(),
         }
     }
 
@@ -420,7 +436,7 @@ impl Planner<'_> {
             } else if let Some(credential_source) = get("credential_source") {
                 self.credential_source(name, &credential_source)?
             } else if let Some(token_file) = get("web_identity_token_file") {
-                return Ok(Some(self.web_identity(role_arn, token_file, kwargs, None)));
+                return Ok(Some(self.web_identity(role_arn, token_file, kwargs)));
             } else {
                 return Err(Error::configuration(format!(
                     "profile `{name}` has role_arn but no source_profile, credential_source or web_identity_token_file"
@@ -430,7 +446,7 @@ impl Planner<'_> {
                 role_arn,
                 kwargs,
                 base: Box::new(base),
-                sts: None,
+                sts: self.sts.clone(),
             }));
         }
         if let Some(credentials) = keys {
@@ -488,11 +504,6 @@ impl Planner<'_> {
         role_arn: &str,
         base: Source,
     ) -> Result<Source, Error> {
-        let sts = settings
-            .sts_endpoint_url
-            .as_deref()
-            .map(|url| Endpoint::parse(url, "backend_kwargs `service_config.sts.endpoint_url`"))
-            .transpose()?;
         match settings
             .assume_role_method
             .as_deref()
@@ -502,7 +513,7 @@ impl Planner<'_> {
                 role_arn: role_arn.to_string(),
                 kwargs: settings.assume_role_kwargs.clone(),
                 base: Box::new(base),
-                sts,
+                sts: self.sts.clone(),
             }),
             "assume_role_with_web_identity" => match settings.web_identity_federation.as_deref() {
                 Some("file") => {
@@ -517,7 +528,6 @@ impl Planner<'_> {
                         role_arn.to_string(),
                         token_file,
                         settings.assume_role_kwargs.clone(),
-                        sts,
                     ))
                 }
                 Some("google") => Err(Error::configuration(

@@ -429,6 +429,35 @@ fn web_identity_is_unsigned_and_reads_the_token() {
 }
 
 #[test]
+fn sts_endpoint_overrides_apply_to_every_role_but_not_ssm_endpoint_url() {
+    let vars = [("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:5000")];
+    let p = planned(
+        r#"{"profile_name": "chained", "endpoint_url": "http://ssm.local"}"#,
+        &vars,
+    )
+    .unwrap();
+    assert_eq!(
+        endpoints(&p.source, "us-east-1")
+            .iter()
+            .map(|e| e.url())
+            .collect::<Vec<_>>(),
+        ["http://127.0.0.1:5000/"]
+    );
+    let p = planned(
+        r#"{"role_arn": "arn:aws:iam::1:role/r", "endpoint_url": "http://ssm.local"}"#,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        endpoints(&p.source, "us-east-1")
+            .iter()
+            .map(|e| e.url())
+            .collect::<Vec<_>>(),
+        ["https://sts.us-east-1.amazonaws.com/"]
+    );
+}
+
+#[test]
 fn container_credentials_with_token_file() {
     let mut fs = files();
     fs.insert("/var/run/auth", "Bearer abc\n");

@@ -90,8 +90,13 @@ impl Recorder {
         self.seen.lock().unwrap().clone()
     }
 
+    /// The parameter names of the SSM requests, in order.
     pub fn names(&self) -> Vec<String> {
-        self.seen().iter().map(|s| s.name().to_string()).collect()
+        self.seen()
+            .iter()
+            .filter(|s| s.headers.contains_key("x-amz-target"))
+            .map(|s| s.name().to_string())
+            .collect()
     }
 
     pub fn handler(&self) -> Handler {
@@ -108,7 +113,11 @@ impl Recorder {
                 body: serde_json::from_slice(request.body()).unwrap_or(serde_json::Value::Null),
             };
             let name = seen.name().to_string();
+            let is_sts = request.uri().host().is_some_and(|h| h.starts_with("sts."));
             me.seen.lock().unwrap().push(seen);
+            if is_sts {
+                return Ok(sts_credentials("ASIAASSUMED"));
+            }
             let reply = me.replies.lock().unwrap().get(&name).cloned();
             Ok(match reply {
                 Some(Reply::Value(v)) => json(
@@ -129,6 +138,20 @@ impl Recorder {
             })
         })
     }
+}
+
+/// An STS `AssumeRole` reply with temporary credentials valid for an hour.
+pub fn sts_credentials(key_id: &str) -> http::Response<Bytes> {
+    let xml = format!(
+        "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>{key_id}</AccessKeyId>\
+         <SecretAccessKey>assumed-secret</SecretAccessKey><SessionToken>assumed-token</SessionToken>\
+         <Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"
+    );
+    http::Response::builder()
+        .status(200)
+        .header("content-type", "text/xml")
+        .body(Bytes::from(xml))
+        .unwrap()
 }
 
 fn json(status: u16, body: serde_json::Value) -> http::Response<Bytes> {
