@@ -7,8 +7,12 @@ use crate::credentials::{self, Credentials, FetchContext, Source};
 use crate::endpoint::{self, Endpoint};
 use crate::error::{Error, ErrorKind, sanitize_foreign};
 use crate::naming::Lookup;
-use crate::platform::{Clock, Environment, Filesystem, Transport};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::platform::{Clock, Environment, Filesystem, RequestTimeouts, Transport};
+use crate::retry::{Jitter, RetryConfig, RetryQuota, backoff};
 use crate::signing::sign_request;
+use crate::skew::{self, ClockOffset};
 use crate::ssm;
 
 /// Which prefix a lookup uses.
@@ -49,6 +53,8 @@ pub struct Targets {
     pub credential_endpoints: Vec<Endpoint>,
     /// Files read (shared AWS files, token files).
     pub files: Vec<String>,
+    /// Attempts and mode of the standard retry mode.
+    pub retry: RetryConfig,
 }
 
 impl Targets {
@@ -63,7 +69,9 @@ impl Targets {
         let plan = credentials::plan(aws, env, fs, now)?;
         let region = endpoint::resolve_region(aws, env, plan.profile_region.as_deref())?;
         let ssm = endpoint::resolve_ssm_endpoint(aws, &region, env)?;
+        let retry = RetryConfig::resolve(aws.retries.as_ref(), env)?;
         Ok(Targets {
+            retry,
             credential_endpoints: credentials::endpoints(&plan.source, &region),
             region,
             ssm,
@@ -79,6 +87,17 @@ pub struct Backend {
     config: BackendConfig,
     targets: Option<Targets>,
     credentials: Option<Credentials>,
+    quota: RetryQuota,
+    clock_offset: ClockOffset,
+    jitter: Option<Jitter>,
+}
+
+/// One exchange with SSM: its outcome and what the reply said about retrying and time.
+struct Exchange {
+    result: Result<Option<String>, Error>,
+    retry_after: Option<Duration>,
+    server_date: Option<SystemTime>,
+    signed_at: SystemTime,
 }
 
 impl Backend {
@@ -88,6 +107,9 @@ impl Backend {
             config: BackendConfig::from_json(backend_kwargs)?,
             targets: None,
             credentials: None,
+            quota: RetryQuota::default(),
+            clock_offset: ClockOffset::default(),
+            jitter: None,
         })
     }
 
@@ -177,6 +199,8 @@ impl Backend {
         Ok(fresh)
     }
 
+    /// One `GetParameter`, with the standard retry mode, one credentials refresh on an
+    /// expired token, and one clock-skew correction.
     fn get_parameter(
         &mut self,
         platform: &mut Platform<'_>,
@@ -184,45 +208,122 @@ impl Backend {
     ) -> Result<Option<String>, Error> {
         let targets = self.targets(platform)?;
         let refreshable = !matches!(targets.source, Source::Static { .. });
-        let mut stale = false;
+        let (mut stale, mut skew_corrected) = (false, false);
+        let mut retry_cost = None;
+        let mut attempt = 1;
         loop {
             let credentials = self.credentials(platform, &targets, stale)?;
-            let result = self.send_get_parameter(platform, &targets, &credentials, name);
-            match result {
-                Err(e) if refreshable && !stale && is_expired_token(&e) => stale = true,
-                other => return other,
+            let exchange = self.exchange(platform, &targets, &credentials, name);
+            let error = match exchange.result {
+                Ok(value) => {
+                    self.quota.succeeded(retry_cost);
+                    return Ok(value);
+                }
+                Err(error) => error,
+            };
+            if refreshable && !stale && is_expired_token(&error) {
+                stale = true;
+                continue;
             }
+            if !skew_corrected && skew::is_skew_error(&error) {
+                let offset = exchange
+                    .server_date
+                    .and_then(|server| ClockOffset::between(exchange.signed_at, server));
+                if let Some(offset) = offset {
+                    self.clock_offset = offset;
+                    skew_corrected = true;
+                    continue;
+                }
+            }
+            let Some(class) = error.retry_class() else {
+                return Err(error);
+            };
+            if attempt >= targets.retry.max_attempts {
+                return Err(if attempt > 1 {
+                    error.context(&format!("GetParameter failed after {attempt} attempts"))
+                } else {
+                    error
+                });
+            }
+            let Some(cost) = self.quota.acquire(class) else {
+                return Err(error.context("retry quota exhausted"));
+            };
+            retry_cost = Some(cost);
+            let seed = platform
+                .clock
+                .now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos() as u64;
+            let jitter = self
+                .jitter
+                .get_or_insert_with(|| Jitter::new(seed))
+                .sample();
+            platform
+                .clock
+                .sleep(backoff(class, attempt - 1, jitter, exchange.retry_after));
+            attempt += 1;
         }
     }
 
-    fn send_get_parameter(
+    fn exchange(
         &self,
         platform: &mut Platform<'_>,
         targets: &Targets,
         credentials: &Credentials,
         name: &str,
-    ) -> Result<Option<String>, Error> {
+    ) -> Exchange {
+        let signed_at = self.clock_offset.apply(platform.clock.now());
+        let mut exchange = Exchange {
+            result: Ok(None),
+            retry_after: None,
+            server_date: None,
+            signed_at,
+        };
         let mut request = ssm::get_parameter_request(&targets.ssm, name);
-        sign_request(
-            &mut request,
-            credentials,
-            &targets.region,
-            "ssm",
-            platform.clock.now(),
-        )?;
+        request.extensions_mut().insert(RequestTimeouts {
+            connect: self.config.aws.connect_timeout.unwrap_or(DEFAULT_TIMEOUT),
+            read: self.config.aws.read_timeout.unwrap_or(DEFAULT_TIMEOUT),
+        });
+        if let Err(e) = sign_request(&mut request, credentials, &targets.region, "ssm", signed_at) {
+            exchange.result = Err(e);
+            return exchange;
+        }
         let secrets = credentials.secrets();
-        let response = platform.transport.send(request).map_err(|e| {
-            Error::transport(format!(
-                "GetParameter to {} failed: {}",
-                targets.ssm.authority(),
-                sanitize_foreign(&e.message, &secrets)
-            ))
-        })?;
-        ssm::parse_get_parameter(&response, &secrets)
+        let response = match platform.transport.send(request) {
+            Ok(response) => response,
+            Err(e) => {
+                let message = format!(
+                    "GetParameter to {} failed: {}",
+                    targets.ssm.authority(),
+                    sanitize_foreign(&e.message, &secrets)
+                );
+                exchange.result = Err(if e.retryable {
+                    Error::transport_retryable(message)
+                } else {
+                    Error::transport(message)
+                });
+                return exchange;
+            }
+        };
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
+        exchange.retry_after = header("x-amz-retry-after")
+            .and_then(|ms| ms.trim().parse::<u64>().ok())
+            .map(Duration::from_millis);
+        exchange.server_date = header("date").and_then(skew::parse_http_date);
+        exchange.result = ssm::parse_get_parameter(&response, &secrets);
+        exchange
     }
 }
+
+/// botocore's default connect and read timeouts.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `ExpiredTokenException` (SSM) or `ExpiredToken` (query protocol).
 fn is_expired_token(error: &Error) -> bool {
     matches!(error.kind(), ErrorKind::Service(a) if matches!(a.code.as_str(), "ExpiredTokenException" | "ExpiredToken"))
 }
+
+#[cfg(test)]
+#[path = "backend_tests.rs"]
+mod tests;

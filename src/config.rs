@@ -5,6 +5,8 @@
 //! silently accept a value of the wrong type and fail later (or never), we reject it here with
 //! the key's name, because a typo in a secrets backend's configuration is found fastest at start.
 
+use std::time::Duration;
+
 use serde_json::{Map, Value};
 
 use crate::credentials::Credentials;
@@ -61,6 +63,12 @@ pub struct AwsSettings {
     pub web_identity_token_file: Option<String>,
     /// `service_config.sts.endpoint_url`: where STS is, instead of its regional endpoint.
     pub sts_endpoint_url: Option<String>,
+    /// `config_kwargs.connect_timeout` (botocore's default: 60 s).
+    pub connect_timeout: Option<Duration>,
+    /// `config_kwargs.read_timeout` (botocore's default: 60 s).
+    pub read_timeout: Option<Duration>,
+    /// `config_kwargs.retries`, botocore's shape.
+    pub retries: Option<Map<String, Value>>,
 }
 
 impl BackendConfig {
@@ -123,9 +131,12 @@ impl BackendConfig {
             pair.is_none() && (key_id.is_some() || session_key_id.is_some());
         let static_credentials = pair.map(|(k, s)| Credentials::new(k, s, token));
 
-        for key in ["config_kwargs", "assume_role_with_saml"] {
-            kw.object(key)?;
-        }
+        kw.object("assume_role_with_saml")?;
+        let empty_config = Map::new();
+        let config_kwargs = Kwargs(kw.object("config_kwargs")?.unwrap_or(&empty_config));
+        let connect_timeout = config_kwargs.seconds("connect_timeout")?;
+        let read_timeout = config_kwargs.seconds("read_timeout")?;
+        let retries = config_kwargs.object("retries")?.cloned();
         for key in [
             "api_version",
             "assume_role_with_web_identity_federation_audience",
@@ -184,6 +195,9 @@ impl BackendConfig {
                 web_identity_token_file: kw
                     .truthy_string("assume_role_with_web_identity_token_file")?,
                 sts_endpoint_url,
+                connect_timeout,
+                read_timeout,
+                retries,
             },
         })
     }
@@ -211,6 +225,23 @@ impl<'a> Kwargs<'a> {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(other) => Err(wrong_type(key, "true, false or null", other)),
+        }
+    }
+
+    /// A non-negative number of seconds (botocore accepts integers and floats).
+    fn seconds(&self, key: &str) -> Result<Option<Duration>, Error> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_f64()
+                .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+                .map(|s| Some(Duration::from_secs_f64(s)))
+                .ok_or_else(|| {
+                    Error::configuration(format!(
+                        "backend_kwargs `{key}` must be a number of seconds between 0 and 86400"
+                    ))
+                }),
+            Some(other) => Err(wrong_type(key, "a number of seconds", other)),
         }
     }
 
@@ -333,6 +364,24 @@ mod tests {
         let c = config(r#"{"aws_access_key_id": "", "aws_secret_access_key": "x"}"#);
         assert!(c.aws.static_credentials.is_none());
         assert!(!c.aws.access_key_without_secret);
+    }
+
+    #[test]
+    fn config_kwargs_timeouts_and_retries() {
+        let c = config(
+            r#"{"config_kwargs": {"connect_timeout": 3, "read_timeout": 0.5, "retries": {"max_attempts": 5}}}"#,
+        );
+        assert_eq!(c.aws.connect_timeout, Some(Duration::from_secs(3)));
+        assert_eq!(c.aws.read_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(c.aws.retries.unwrap()["max_attempts"], 5);
+        assert!(
+            config_error(r#"{"config_kwargs": {"connect_timeout": "3"}}"#)
+                .contains("`connect_timeout`")
+        );
+        assert!(
+            config_error(r#"{"config_kwargs": {"read_timeout": -1}}"#).contains("`read_timeout`")
+        );
+        assert!(config_error(r#"{"config_kwargs": {"retries": 3}}"#).contains("`retries`"));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::retry::FailureClass;
+
 /// An AWS error reply: the sanitised error code, AWS's message and the HTTP status.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AwsError {
@@ -43,6 +45,7 @@ pub enum ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    retry: Option<FailureClass>,
 }
 
 /// The longest message taken from outside (an AWS reply), in characters.
@@ -53,6 +56,7 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            retry: None,
         }
     }
 
@@ -68,6 +72,13 @@ impl Error {
         Self::new(ErrorKind::Transport, message)
     }
 
+    /// A transport failure worth retrying (a dropped connection, a timeout).
+    pub(crate) fn transport_retryable(message: impl Into<String>) -> Self {
+        let mut error = Self::new(ErrorKind::Transport, message);
+        error.retry = Some(FailureClass::Transient);
+        error
+    }
+
     pub(crate) fn invalid_value(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidValue, message)
     }
@@ -75,14 +86,35 @@ impl Error {
     /// An AWS error reply, classified by its code and status.
     pub(crate) fn aws(error: AwsError) -> Self {
         let message = format!("{} (HTTP {}): {}", error.code, error.status, error.message);
-        let kind = if is_access_denied(&error.code) {
-            ErrorKind::AccessDenied(error)
+        let transient = is_transient(&error.code, error.status);
+        let (kind, retry) = if is_access_denied(&error.code) {
+            (ErrorKind::AccessDenied(error), None)
         } else if is_throttling(&error.code, error.status) {
-            ErrorKind::Throttled(error)
+            (ErrorKind::Throttled(error), Some(FailureClass::Throttling))
         } else {
-            ErrorKind::Service(error)
+            (
+                ErrorKind::Service(error),
+                transient.then_some(FailureClass::Transient),
+            )
         };
-        Self::new(kind, message)
+        let mut error = Self::new(kind, message);
+        error.retry = retry;
+        error
+    }
+
+    /// Whether, and how, the standard retry mode retries this failure.
+    pub fn retry_class(&self) -> Option<FailureClass> {
+        self.retry
+    }
+
+    /// The AWS error code, for AWS errors.
+    pub fn aws_code(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::AccessDenied(a) | ErrorKind::Throttled(a) | ErrorKind::Service(a) => {
+                Some(&a.code)
+            }
+            _ => None,
+        }
     }
 
     /// The kind of failure.
@@ -131,6 +163,20 @@ pub(crate) fn is_throttling(code: &str, status: u16) -> bool {
                 | "SlowDown"
                 | "PriorRequestNotComplete"
                 | "EC2ThrottledException"
+        )
+}
+
+/// Server faults and timeouts the standard retry mode treats as transient.
+fn is_transient(code: &str, status: u16) -> bool {
+    matches!(status, 500 | 502 | 503 | 504)
+        || matches!(
+            code,
+            "RequestTimeout"
+                | "RequestTimeoutException"
+                | "PriorRequestNotComplete"
+                | "InternalServerError"
+                | "InternalFailure"
+                | "ServiceUnavailable"
         )
 }
 
@@ -215,6 +261,28 @@ mod tests {
         ));
         let e = Error::aws(aws("ValidationException", 400));
         assert!(matches!(e.kind(), ErrorKind::Service(a) if a.code == "ValidationException"));
+        assert_eq!(e.retry_class(), None);
+        assert_eq!(
+            Error::aws(aws("ThrottlingException", 400)).retry_class(),
+            Some(FailureClass::Throttling)
+        );
+        for (code, status) in [
+            ("InternalServerError", 500),
+            ("x", 502),
+            ("x", 503),
+            ("x", 504),
+            ("RequestTimeout", 400),
+        ] {
+            assert_eq!(
+                Error::aws(aws(code, status)).retry_class(),
+                Some(FailureClass::Transient),
+                "{code} {status}"
+            );
+        }
+        assert_eq!(
+            Error::aws(aws("AccessDeniedException", 400)).retry_class(),
+            None
+        );
         assert_eq!(
             e.to_string(),
             "AWS error: ValidationException (HTTP 400): m"

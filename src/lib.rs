@@ -8,6 +8,7 @@
 //! - [`connection`]: Airflow's URI and JSON connection formats, and `get_uri`;
 //! - [`ssm`]: the `GetParameter` wire protocol; [`signing`]: SigV4 via `aws-sigv4`;
 //! - [`credentials`] and [`endpoint`]: credentials, region and endpoint resolution;
+//! - [`retry`] and [`skew`]: the standard retry mode and clock-skew correction;
 //! - [`backend`]: the lookups, over the [`platform`] traits (transport, environment, clock).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,7 +21,9 @@ pub mod endpoint;
 pub mod error;
 pub mod naming;
 pub mod platform;
+pub mod retry;
 pub mod signing;
+pub mod skew;
 pub mod ssm;
 
 #[cfg(target_arch = "wasm32")]

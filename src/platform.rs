@@ -12,6 +12,9 @@ use std::time::SystemTime;
 pub struct TransportError {
     /// What went wrong, without any request or response content.
     pub message: String,
+    /// Whether another attempt may succeed (a dropped connection or a timeout, not a refusal
+    /// by the host or an oversize reply).
+    pub retryable: bool,
 }
 
 /// Sends one HTTP request and returns the whole reply.
@@ -65,10 +68,13 @@ pub trait Environment {
     fn var(&self, name: &str) -> Option<String>;
 }
 
-/// Tells the time, for request signing.
+/// Tells the time (for signing and expiry) and waits (between retries).
 pub trait Clock {
     /// The current wall-clock time.
     fn now(&self) -> SystemTime;
+
+    /// Blocks for `duration`.
+    fn sleep(&self, duration: std::time::Duration);
 }
 
 /// The process environment (`std::env`, which on `wasm32-wasip2` is `wasi:cli/environment`).
@@ -89,6 +95,11 @@ impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
     }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        // On wasm32-wasip2 this is wasi:clocks/monotonic-clock's subscribe-duration.
+        std::thread::sleep(duration);
+    }
 }
 
 /// A fixed set of variables, for tests and for hosts that pass configuration explicitly.
@@ -98,9 +109,40 @@ impl Environment for HashMap<String, String> {
     }
 }
 
-/// A clock stopped at one instant.
-impl Clock for SystemTime {
+/// A test clock: starts at a fixed instant and moves only when slept on; records the sleeps.
+#[derive(Debug)]
+pub struct FakeClock {
+    now: std::cell::Cell<SystemTime>,
+    slept: std::cell::RefCell<Vec<std::time::Duration>>,
+}
+
+impl FakeClock {
+    /// A clock at `start`.
+    pub fn new(start: SystemTime) -> Self {
+        FakeClock {
+            now: std::cell::Cell::new(start),
+            slept: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Every sleep so far, in order.
+    pub fn sleeps(&self) -> Vec<std::time::Duration> {
+        self.slept.borrow().clone()
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.now.set(self.now.get() + by);
+    }
+}
+
+impl Clock for FakeClock {
     fn now(&self) -> SystemTime {
-        *self
+        self.now.get()
+    }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        self.slept.borrow_mut().push(duration);
+        self.advance(duration);
     }
 }

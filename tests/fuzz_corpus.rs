@@ -25,3 +25,18 @@ fn replay(target: &str, oracle: fn(&[u8])) {
 fn connection_corpus() {
     replay("connection", oracles::connection);
 }
+
+#[test]
+fn backend_kwargs_corpus() {
+    replay("backend_kwargs", oracles::backend_kwargs);
+}
+
+#[test]
+fn ssm_response_corpus() {
+    replay("ssm_response", oracles::ssm_response);
+}
+
+#[test]
+fn sts_response_corpus() {
+    replay("sts_response", oracles::sts_response);
+}

@@ -32,3 +32,65 @@ pub fn connection(data: &[u8]) {
         }
     }
 }
+
+/// `backend_kwargs` parsing and everything resolved from it without network: no panic, and an
+/// error never quotes a secret-looking value from the input.
+pub fn backend_kwargs(data: &[u8]) {
+    use ssm_secrets::backend::Targets;
+    use ssm_secrets::config::BackendConfig;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let config = match BackendConfig::from_json(text) {
+        Ok(config) => config,
+        Err(e) => {
+            assert!(!e.to_string().contains("FUZZSECRET"), "{e}");
+            return;
+        }
+    };
+    let env = std::collections::HashMap::from([(
+        "AWS_DEFAULT_REGION".to_string(),
+        "eu-west-1".to_string(),
+    )]);
+    let files: std::collections::HashMap<&'static str, &'static str> =
+        std::collections::HashMap::new();
+    let _ = Targets::resolve(&config, &env, &files, std::time::SystemTime::UNIX_EPOCH);
+}
+
+/// SSM replies of any status, headers and body: a value, not found, or a typed error; never a
+/// panic; an error quotes neither the credentials in play nor a malformed body.
+pub fn ssm_response(data: &[u8]) {
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    let status = [200, 400, 403, 429, 500, 502, 503][usize::from(selector) % 7];
+    let mut builder = http::Response::builder().status(status);
+    if selector & 0x80 != 0 {
+        builder = builder.header("x-amzn-errortype", "ThrottlingException:http://internal");
+    }
+    let response = builder.body(body.to_vec()).unwrap();
+    if let Err(e) = ssm_secrets::ssm::parse_get_parameter(&response, &["FUZZSECRET"]) {
+        assert!(!e.to_string().contains("FUZZSECRET"), "{e}");
+    }
+}
+
+/// STS (XML) and container / instance metadata (JSON) credential replies: never a panic, and
+/// an error never quotes the credentials in play.
+pub fn sts_response(data: &[u8]) {
+    use ssm_secrets::credentials::{parse_json_credentials, parse_timestamp, sts};
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    let status = if selector & 1 == 0 { 200 } else { 403 };
+    let response = http::Response::builder()
+        .status(status)
+        .body(body.to_vec())
+        .unwrap();
+    if let Err(e) = sts::parse_credentials(&response, &["FUZZSECRET"]) {
+        assert!(!e.to_string().contains("FUZZSECRET"), "{e}");
+    }
+    let _ = parse_json_credentials(body, "fuzz");
+    if let Ok(text) = std::str::from_utf8(body) {
+        let _ = parse_timestamp(text);
+    }
+}

@@ -668,7 +668,7 @@ struct JsonCredentials {
 }
 
 /// Parses `{"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}`; `what` names the source.
-fn parse_json_credentials(body: &[u8], what: &str) -> Result<Credentials, Error> {
+pub fn parse_json_credentials(body: &[u8], what: &str) -> Result<Credentials, Error> {
     let parsed: JsonCredentials = serde_json::from_slice(body)
         .map_err(|_| Error::credentials(format!("{what}: the reply is not the expected JSON")))?;
     let credentials =

@@ -529,6 +529,7 @@ fn failures_name_the_source_and_hold_no_secret() {
     let p = plan(&settings("{}"), &env(&[]), &HashMap::new(), now()).unwrap();
     let mut script = Script::new(vec![Err(TransportError {
         message: "connection refused".into(),
+        retryable: true,
     })]);
     let e = run(&p.source, &mut script, "us-east-1").unwrap_err();
     assert!(

@@ -27,9 +27,19 @@ impl Default for WasiTransport {
     }
 }
 
+/// A failure that another attempt will not fix.
 fn fail(message: impl Into<String>) -> TransportError {
     TransportError {
         message: message.into(),
+        retryable: false,
+    }
+}
+
+/// A dropped connection or a timeout: worth another attempt.
+fn transient(message: impl Into<String>) -> TransportError {
+    TransportError {
+        message: message.into(),
+        retryable: true,
     }
 }
 
@@ -169,32 +179,41 @@ fn read_body(body: IncomingBody) -> Result<Vec<u8>, TransportError> {
 
 fn stream_error(doing: &str, e: StreamError) -> TransportError {
     match e {
-        StreamError::Closed => fail(format!("the connection closed while {doing}")),
+        StreamError::Closed => transient(format!("the connection closed while {doing}")),
         StreamError::LastOperationFailed(err) => match wasip2::http::types::http_error_code(&err) {
-            Some(code) => fail(format!("{doing}: {}", describe(code).message)),
-            None => fail(format!("{doing} failed: {}", err.to_debug_string())),
+            Some(code) => {
+                let described = describe(code);
+                TransportError {
+                    message: format!("{doing}: {}", described.message),
+                    ..described
+                }
+            }
+            None => transient(format!("{doing} failed: {}", err.to_debug_string())),
         },
     }
 }
 
-/// A short description of a `wasi:http` error code.
+/// A short description of a `wasi:http` error code, and whether it is worth retrying.
 fn describe(code: ErrorCode) -> TransportError {
-    fail(match code {
+    match code {
         ErrorCode::HttpRequestDenied => {
-            "the host refused the request: its endpoint is not allowed".to_string()
+            fail("the host refused the request: its endpoint is not allowed")
         }
-        ErrorCode::ConnectionRefused => "connection refused".to_string(),
-        ErrorCode::ConnectionTimeout => "timed out connecting".to_string(),
+        ErrorCode::ConnectionRefused => transient("connection refused"),
+        ErrorCode::ConnectionTimeout => transient("timed out connecting"),
         ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
-            "timed out waiting for the reply".to_string()
+            transient("timed out waiting for the reply")
         }
-        ErrorCode::ConnectionTerminated => "the connection was closed early".to_string(),
-        ErrorCode::DnsError(_) => "DNS lookup failed".to_string(),
-        ErrorCode::DnsTimeout => "DNS lookup timed out".to_string(),
+        ErrorCode::ConnectionTerminated | ErrorCode::HttpResponseIncomplete => {
+            transient("the connection was closed early")
+        }
+        ErrorCode::DnsError(_) => transient("DNS lookup failed"),
+        ErrorCode::DnsTimeout => transient("DNS lookup timed out"),
         ErrorCode::TlsProtocolError
         | ErrorCode::TlsCertificateError
-        | ErrorCode::TlsAlertReceived(_) => "TLS failed".to_string(),
-        ErrorCode::HttpResponseBodySize(_) => "the reply is too large".to_string(),
-        other => format!("HTTP error {other:?}"),
-    })
+        | ErrorCode::TlsAlertReceived(_) => fail("TLS failed"),
+        ErrorCode::HttpResponseBodySize(_) => fail("the reply is too large"),
+        ErrorCode::InternalError(_) => transient("the host's HTTP client failed"),
+        other => fail(format!("HTTP error {other:?}")),
+    }
 }

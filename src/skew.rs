@@ -1,0 +1,133 @@
+//! Clock skew: when AWS rejects a signature for its time, the offset between the server's
+//! `Date` and the signing time corrects later signatures (as the Rust and JavaScript SDKs do;
+//! botocore does not).
+
+use std::time::{Duration, SystemTime};
+
+use crate::credentials::parse_timestamp;
+use crate::error::Error;
+
+/// Below this, a rejected signature is not blamed on the clock.
+const MIN_SKEW: Duration = Duration::from_secs(4 * 60);
+
+/// A signed offset to add to the local clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClockOffset {
+    ahead: Duration,
+    behind: Duration,
+}
+
+impl ClockOffset {
+    /// `now` corrected by the offset.
+    pub fn apply(&self, now: SystemTime) -> SystemTime {
+        now + self.ahead - self.behind
+    }
+
+    /// The offset that makes `signed_at` read `server_time`, if they are at least 4 minutes
+    /// apart.
+    pub fn between(signed_at: SystemTime, server_time: SystemTime) -> Option<ClockOffset> {
+        match server_time.duration_since(signed_at) {
+            Ok(ahead) if ahead >= MIN_SKEW => Some(ClockOffset {
+                ahead,
+                behind: Duration::ZERO,
+            }),
+            Ok(_) => None,
+            Err(e) if e.duration() >= MIN_SKEW => Some(ClockOffset {
+                ahead: Duration::ZERO,
+                behind: e.duration(),
+            }),
+            Err(_) => None,
+        }
+    }
+}
+
+/// Error codes with which AWS rejects a request signed at the wrong time.
+pub fn is_skew_error(error: &Error) -> bool {
+    matches!(
+        error.aws_code(),
+        Some(
+            "InvalidSignatureException"
+                | "SignatureDoesNotMatch"
+                | "RequestTimeTooSkewed"
+                | "RequestExpired"
+                | "RequestInTheFuture"
+                | "AuthFailure"
+                | "InvalidSignature"
+        )
+    )
+}
+
+/// An HTTP `Date` header (IMF-fixdate, `Tue, 24 Nov 2026 01:02:03 GMT`).
+pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+    let rest = text.trim().split_once(", ")?.1;
+    let mut parts = rest.split_ascii_whitespace();
+    let (day, month, year, time, zone) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if zone != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    let day: u32 = day.parse().ok()?;
+    parse_timestamp(&format!("{year}-{month:02}-{day:02}T{time}Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AwsError;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"),
+            Some(at(0))
+        );
+        assert_eq!(
+            parse_http_date("Tue, 24 Nov 2026 01:02:03 GMT"),
+            parse_timestamp("2026-11-24T01:02:03Z")
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "Tue, 24 Foo 2026 01:02:03 GMT",
+            "Tue, 24 Nov 2026 01:02:03 PST",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn offsets_of_four_minutes_or_more_count() {
+        assert_eq!(ClockOffset::between(at(1000), at(1100)), None);
+        let ahead = ClockOffset::between(at(1000), at(1000 + 3600)).unwrap();
+        assert_eq!(ahead.apply(at(5000)), at(8600));
+        let behind = ClockOffset::between(at(10_000), at(10_000 - 600)).unwrap();
+        assert_eq!(behind.apply(at(20_000)), at(19_400));
+    }
+
+    #[test]
+    fn skew_codes() {
+        let aws = |code: &str| {
+            Error::aws(AwsError {
+                code: code.into(),
+                message: String::new(),
+                status: 400,
+            })
+        };
+        assert!(is_skew_error(&aws("InvalidSignatureException")));
+        assert!(is_skew_error(&aws("SignatureDoesNotMatch")));
+        assert!(!is_skew_error(&aws("AccessDeniedException")));
+    }
+}
