@@ -33,7 +33,7 @@ pub mod bindings {
 pub use bindings::exports::airflow_ssm::secrets::types::{AwsError, Error};
 pub use connection::Connection;
 pub use egress::{EgressPolicy, Grants, TimeoutCaps, Upstream};
-pub use runtime::Runtime;
+pub use runtime::{CacheOutcome, Runtime};
 pub use session::{Session, SessionOptions};
 pub use wasmtime_wasi_http::Error as HttpError;
 

@@ -1,6 +1,11 @@
-//! The engine and the component, compiled once and instantiated per session.
+//! The engine and the component, compiled once and instantiated per session; optionally through
+//! a cache of precompiled components, so a new process skips Cranelift.
 
-use std::path::Path;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
@@ -28,6 +33,53 @@ impl Runtime {
     pub fn from_bytes(bytes: &[u8]) -> wasmtime::Result<Self> {
         let engine = Engine::new(&Config::new())?;
         let component = Component::new(&engine, bytes)?;
+        Self::link(engine, component)
+    }
+
+    /// Loads the component at `path` through the precompiled cache in `cache_dir`: the cached
+    /// artifact is keyed by the component's SHA-256, the wasmtime version and the engine's
+    /// compatibility hash, so any change to either side compiles afresh. A cache that cannot be
+    /// used (unsafe permissions, unwritable) is skipped, never trusted.
+    pub fn from_file_cached(
+        path: &Path,
+        cache_dir: &Path,
+    ) -> wasmtime::Result<(Self, CacheOutcome)> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            wasmtime::format_err!("cannot read the component {}: {e}", path.display())
+        })?;
+        let engine = Engine::new(&Config::new())?;
+        let Some(dir) = usable_cache_dir(cache_dir) else {
+            let component = Component::new(&engine, &bytes)?;
+            return Ok((Self::link(engine, component)?, CacheOutcome::Unusable));
+        };
+        let artifact = dir.join(format!("{}.cwasm", cache_key(&engine, &bytes)));
+        // Read into memory rather than mapped: a file replaced or truncated while mapped would
+        // fault the process.
+        if let Ok(precompiled) = std::fs::read(&artifact) {
+            // SAFETY: the artifact was written by `precompile_component` of this wasmtime
+            // version, for this engine configuration (both are in its name), into a directory
+            // only this user can write (checked by `usable_cache_dir`); wasmtime still checks
+            // its header and version and refuses anything else.
+            #[allow(unsafe_code)]
+            let loaded = unsafe { Component::deserialize(&engine, &precompiled) };
+            if let Ok(component) = loaded {
+                return Ok((Self::link(engine, component)?, CacheOutcome::Hit));
+            }
+        }
+        let compiled = engine.precompile_component(&bytes)?;
+        let stored = store_atomically(&dir, &artifact, &compiled).is_ok();
+        // SAFETY: `compiled` was produced just now by this engine.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize(&engine, &compiled)? };
+        let outcome = if stored {
+            CacheOutcome::Stored
+        } else {
+            CacheOutcome::Unusable
+        };
+        Ok((Self::link(engine, component)?, outcome))
+    }
+
+    fn link(engine: Engine, component: Component) -> wasmtime::Result<Self> {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
@@ -64,5 +116,85 @@ impl Runtime {
 
     pub(crate) fn pre(&self) -> &SsmBackendPre<HostState> {
         &self.pre
+    }
+}
+
+/// What the precompiled cache did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// A precompiled artifact was loaded: no compilation.
+    Hit,
+    /// Compiled, and the artifact stored for the next process.
+    Stored,
+    /// Compiled; the cache could not be used.
+    Unusable,
+}
+
+/// The wasmtime major version this host is pinned to (Cargo.toml), for readable cache names.
+/// The engine's compatibility hash includes the exact wasmtime version too.
+const WASMTIME_MAJOR: u32 = 48;
+
+/// `sha256(component) . wasmtime version . engine compatibility hash`.
+fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
+    let mut compat = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut compat);
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}-wasmtime{WASMTIME_MAJOR}-{:016x}", compat.finish())
+}
+
+/// The cache directory, created private if missing; `None` if others could write to it.
+fn usable_cache_dir(dir: &Path) -> Option<PathBuf> {
+    if !dir.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).ok()?;
+    }
+    let metadata = std::fs::metadata(dir).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if metadata.permissions().mode() & 0o022 != 0 {
+            return None;
+        }
+    }
+    metadata.is_dir().then(|| dir.to_path_buf())
+}
+
+/// Writes `bytes` to a temporary file in `dir`, then renames it to `target`.
+fn store_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = dir.join(format!(".tmp-{}", std::process::id()));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_keys_change_with_the_component() {
+        let engine = Engine::new(&Config::new()).unwrap();
+        assert_eq!(cache_key(&engine, b"a"), cache_key(&engine, b"a"));
+        assert_ne!(cache_key(&engine, b"a"), cache_key(&engine, b"b"));
+        assert!(cache_key(&engine, b"a").contains("-wasmtime48-"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn shared_writable_cache_dirs_are_not_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir =
+            std::env::temp_dir().join(format!("ssm-secrets-cache-perm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(usable_cache_dir(&dir), None);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(usable_cache_dir(&dir), Some(dir.clone()));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
