@@ -119,7 +119,7 @@ pub fn parse_error(response: &http::Response<Vec<u8>>, secrets: &[&str]) -> AwsE
         .kind
         .or(header_code)
         .or_else(|| text.and_then(|t| xml_element(t, "Code")))
-        .map(|c| sanitize_code(&c))
+        .map(|c| sanitize_code(&c, secrets))
         .filter(|c| !c.is_empty());
     let Some(code) = code else {
         let reason = response
@@ -147,14 +147,21 @@ pub fn parse_error(response: &http::Response<Vec<u8>>, secrets: &[&str]) -> AwsE
     }
 }
 
-/// `com.amazonaws.ssm#ParameterNotFound:http://...` -> `ParameterNotFound`, as the SDKs do.
-fn sanitize_code(raw: &str) -> String {
+/// `com.amazonaws.ssm#ParameterNotFound:http://...` -> `ParameterNotFound`, as the SDKs do;
+/// only code characters are kept, and a code holding a secret (a hostile reply can put anything
+/// between `<Code>` tags) loses it.
+fn sanitize_code(raw: &str, secrets: &[&str]) -> String {
     let raw = raw.split(':').next().unwrap_or("");
     let raw = raw.rsplit('#').next().unwrap_or("");
-    raw.chars()
+    let code: String = raw
+        .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         .take(128)
-        .collect()
+        .collect();
+    secrets
+        .iter()
+        .filter(|s| s.len() >= 4)
+        .fold(code, |code, secret| code.replace(secret, "REDACTED"))
 }
 
 /// The text of the first `<tag>...</tag>` in `xml`, entity-decoded for the five XML entities.
@@ -298,6 +305,13 @@ mod tests {
             parse_get_parameter(&non_utf8, &[]).unwrap_err().kind(),
             &ErrorKind::InvalidValue
         );
+    }
+
+    #[test]
+    fn codes_are_redacted_of_credentials_too() {
+        let r = reply(403, "<Error><Code>AccessTOKENVALUEDenied</Code></Error>");
+        let e = parse_get_parameter(&r, &["TOKENVALUE"]).unwrap_err();
+        assert!(!e.to_string().contains("TOKENVALUE"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,123 @@
+"""Benchmarks of the component through host-example against boto3, on one loopback SSM mock.
+
+Measures: component size; cold start (new process to first value) with and without the
+precompiled cache; client CPU per warm lookup (host-example vs boto3 in the same run); peak
+memory of one CLI lookup; a cold boto3 process. Prints a table and the ratios to the budgets
+of DESIGN.md. Run it with `bash scripts/bench.sh` (it builds what it needs first).
+"""
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOST = os.path.join(ROOT, "target/release/host-example")
+COMPONENT = os.path.join(ROOT, "target/wasm32-wasip2/component/ssm_secrets.wasm")
+RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+WARM_IDS = int(os.environ.get("BENCH_WARM_IDS", "500"))
+
+
+def start_mock():
+    port_file = tempfile.mktemp()
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "bench/mock_ssm.py"), port_file])
+    for _ in range(200):
+        if os.path.exists(port_file) and open(port_file).read():
+            return proc, int(open(port_file).read())
+        time.sleep(0.02)
+    raise SystemExit("the mock SSM server did not start")
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_cli(args, env):
+    """Wall time, child CPU and exit code of one CLI run."""
+    cpu = children_cpu()
+    started = time.perf_counter()
+    done = subprocess.run([HOST, "--component", COMPONENT, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"host-example failed: {done.stderr.decode()}")
+    return wall, children_cpu() - cpu
+
+
+def peak_rss_kib(args, env):
+    code = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, HOST, "--component", COMPONENT, *args], env=env, capture_output=True, check=True)
+    return int(out.stdout)
+
+
+def main():
+    mock, port = start_mock()
+    endpoint = f"http://127.0.0.1:{port}"
+    kwargs = json.dumps({"endpoint_url": endpoint, "region_name": "us-east-1"})
+    cache = tempfile.mkdtemp(prefix="ssm-secrets-bench-")
+    base_env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "AKIDBENCH", "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_EC2_METADATA_DISABLED": "true"}
+    cached = dict(base_env, SSM_SECRETS_CACHE_DIR=cache)
+    uncached = dict(base_env, SSM_SECRETS_NO_CACHE="1")
+    one = ["--backend-kwargs", kwargs, "get-conn-value", "bench"]
+    results = {}
+    try:
+        results["component size (bytes)"] = os.path.getsize(COMPONENT)
+        run_cli(one, cached)  # fill the cache
+        cold_cached = [run_cli(one, cached)[0] for _ in range(RUNS)]
+        cold_uncached = [run_cli(one, uncached)[0] for _ in range(max(3, RUNS // 4))]
+        results["cold start, precompiled cache (ms, median)"] = statistics.median(cold_cached) * 1000
+        results["cold start, no cache (ms, median)"] = statistics.median(cold_uncached) * 1000
+
+        ids = [f"id{i}" for i in range(WARM_IDS)]
+        _, cpu_one = run_cli(one, cached)
+        _, cpu_many = run_cli(["--backend-kwargs", kwargs, "get-conn-value", *ids], cached)
+        ours = (cpu_many - cpu_one) / (WARM_IDS - 1)
+        results["client CPU per warm lookup, host-example (us)"] = ours * 1e6
+        results["peak memory, one CLI lookup (MiB)"] = peak_rss_kib(one, cached) / 1024
+
+        import boto3
+
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "import boto3, sys; boto3.client('ssm', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='a', aws_secret_access_key='b').get_parameter(Name='/airflow/connections/bench', WithDecryption=True)", endpoint],
+            check=True,
+        )
+        results["cold boto3 process to first value (ms)"] = (time.perf_counter() - started) * 1000
+        client = boto3.client("ssm", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+        client.get_parameter(Name="/airflow/connections/warmup", WithDecryption=True)
+        cpu = time.process_time()
+        for i in range(WARM_IDS):
+            client.get_parameter(Name=f"/airflow/connections/id{i}", WithDecryption=True)
+        boto = (time.process_time() - cpu) / WARM_IDS
+        results["client CPU per warm lookup, boto3 (us)"] = boto * 1e6
+        results["boto3 / host-example CPU per warm lookup (x)"] = boto / ours if ours > 0 else float("inf")
+    finally:
+        mock.kill()
+
+    budgets = {
+        "component size (bytes)": ("<=", 350 * 1024),
+        "cold start, precompiled cache (ms, median)": ("<=", 20),
+        "boto3 / host-example CPU per warm lookup (x)": (">=", 20),
+        "peak memory, one CLI lookup (MiB)": ("<=", 30),
+    }
+    print("| measure | value | budget | met |\n| --- | --- | --- | --- |")
+    for name, value in results.items():
+        budget = budgets.get(name)
+        shown = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+        if budget:
+            op, limit = budget
+            met = value <= limit if op == "<=" else value >= limit
+            print(f"| {name} | {shown} | {op} {limit:,} | {'yes' if met else 'NO'} |")
+        else:
+            print(f"| {name} | {shown} | | |")
+
+
+if __name__ == "__main__":
+    main()

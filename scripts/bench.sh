@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Benchmarks (never part of the tests): builds the component and the host, prepares the moto
+# virtualenv for boto3, and runs bench/bench.py against a loopback SSM mock.
+source "$(dirname "$0")/common.sh"
+build_component
+cargo build --locked --release -p host-example
+MOTO_VENV="${MOTO_VENV:-$PWD/target/moto-venv}"
+if [ ! -x "$MOTO_VENV/bin/python" ]; then
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check -r host-example/tests/moto/requirements.txt
+fi
+"$MOTO_VENV/bin/python" bench/bench.py
