@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::cache::CacheConfig;
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::naming::{Lookup, LookupPattern};
@@ -33,6 +34,8 @@ pub struct BackendConfig {
     pub multi_team: bool,
     /// How to reach and sign for SSM.
     pub aws: AwsSettings,
+    /// The lookup cache, when `cache_ttl_seconds` is set (off by default, as in Airflow).
+    pub cache: Option<CacheConfig>,
 }
 
 /// The AWS connection extras that shape the SSM client.
@@ -177,6 +180,7 @@ impl BackendConfig {
                 DEFAULT_CONFIG_PREFIX,
             )?,
             multi_team: kw.boolean("multi_team")?.unwrap_or(false),
+            cache: cache_config(&kw)?,
             aws: AwsSettings {
                 region_name: kw.truthy_string("region_name")?,
                 endpoint_url: kw.truthy_string("endpoint_url")?,
@@ -201,6 +205,32 @@ impl BackendConfig {
             },
         })
     }
+}
+
+/// `cache_ttl_seconds` (0 or absent: no cache), `cache_negative`, `cache_max_entries`,
+/// `cache_stale_seconds`.
+fn cache_config(kw: &Kwargs<'_>) -> Result<Option<CacheConfig>, Error> {
+    let ttl = kw.seconds("cache_ttl_seconds")?.unwrap_or_default();
+    let negative = kw.boolean("cache_negative")?.unwrap_or(true);
+    let max_entries = match kw.0.get("cache_max_entries") {
+        None | Some(Value::Null) => 1024,
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| {
+                Error::configuration(
+                    "backend_kwargs `cache_max_entries` must be between 1 and 1000000",
+                )
+            })? as usize,
+        Some(other) => return Err(wrong_type("cache_max_entries", "an integer", other)),
+    };
+    let stale_for = kw.seconds("cache_stale_seconds")?.unwrap_or_default();
+    Ok((!ttl.is_zero()).then_some(CacheConfig {
+        ttl,
+        negative,
+        max_entries,
+        stale_for,
+    }))
 }
 
 /// Typed reads from a kwargs object; absent and `null` are both "not given".
@@ -382,6 +412,22 @@ mod tests {
             config_error(r#"{"config_kwargs": {"read_timeout": -1}}"#).contains("`read_timeout`")
         );
         assert!(config_error(r#"{"config_kwargs": {"retries": 3}}"#).contains("`retries`"));
+    }
+
+    #[test]
+    fn cache_is_off_by_default_and_configurable() {
+        assert!(config("{}").cache.is_none());
+        assert!(config(r#"{"cache_ttl_seconds": 0}"#).cache.is_none());
+        let c = config(r#"{"cache_ttl_seconds": 900, "cache_negative": false, "cache_max_entries": 10, "cache_stale_seconds": 60}"#).cache.unwrap();
+        assert_eq!(
+            (c.ttl, c.negative, c.max_entries, c.stale_for),
+            (Duration::from_secs(900), false, 10, Duration::from_secs(60))
+        );
+        assert!(config_error(r#"{"cache_ttl_seconds": "900"}"#).contains("`cache_ttl_seconds`"));
+        assert!(
+            config_error(r#"{"cache_ttl_seconds": 1, "cache_max_entries": 0}"#)
+                .contains("`cache_max_entries`")
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod cache;
 pub mod config;
 pub mod connection;
 pub mod credentials;

@@ -18,6 +18,74 @@ pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> http::Request<V
     json_request(endpoint, "AmazonSSM.GetParameter", body.into_bytes())
 }
 
+/// The most names one `GetParameters` call takes.
+pub const MAX_BATCH: usize = 10;
+
+/// An unsigned `GetParameters` request for up to [`MAX_BATCH`] names, with decryption.
+pub fn get_parameters_request(endpoint: &Endpoint, names: &[String]) -> http::Request<Vec<u8>> {
+    let body = serde_json::json!({ "Names": names, "WithDecryption": true }).to_string();
+    json_request(endpoint, "AmazonSSM.GetParameters", body.into_bytes())
+}
+
+#[derive(Deserialize)]
+struct GetParametersOutput {
+    #[serde(rename = "Parameters", default)]
+    parameters: Vec<BatchParameter>,
+}
+
+#[derive(Deserialize)]
+struct BatchParameter {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Value")]
+    value: String,
+    #[serde(rename = "Selector")]
+    selector: Option<String>,
+    #[serde(rename = "ARN")]
+    arn: Option<String>,
+}
+
+/// The values of a `GetParameters` reply, aligned with `requested`: `None` for a name SSM
+/// listed in `InvalidParameters` (or did not return), which is "not found".
+pub fn parse_get_parameters(
+    response: &http::Response<Vec<u8>>,
+    requested: &[String],
+    secrets: &[&str],
+) -> Result<Vec<Option<String>>, Error> {
+    let body = response.body();
+    if body.len() > MAX_RESPONSE_BYTES {
+        return Err(Error::transport(format!(
+            "the SSM reply is larger than {MAX_RESPONSE_BYTES} bytes"
+        )));
+    }
+    if !response.status().is_success() {
+        return Err(Error::aws(parse_error(response, secrets)));
+    }
+    let output: GetParametersOutput = serde_json::from_slice(body).map_err(|e| {
+        Error::invalid_value(format!(
+            "the SSM GetParameters reply is not what the protocol promises ({}; {} bytes)",
+            json_problem(&e),
+            body.len()
+        ))
+    })?;
+    Ok(requested
+        .iter()
+        .map(|name| {
+            output
+                .parameters
+                .iter()
+                .find(|p| {
+                    p.name == *name
+                        || p.arn.as_deref() == Some(name.as_str())
+                        || p.selector
+                            .as_deref()
+                            .is_some_and(|s| format!("{}{s}", p.name) == *name)
+                })
+                .map(|p| p.value.clone())
+        })
+        .collect())
+}
+
 fn json_request(endpoint: &Endpoint, target: &str, body: Vec<u8>) -> http::Request<Vec<u8>> {
     http::Request::post(endpoint.url())
         .header("host", endpoint.authority())
@@ -323,6 +391,38 @@ mod tests {
         let e = parse_get_parameter(&r, &["TOKENVALUE"]).unwrap_err();
         assert!(!e.to_string().contains("TOKENVALUE"));
         assert!(e.to_string().contains("<redacted>"));
+    }
+
+    #[test]
+    fn get_parameters_aligns_values_with_the_names_asked() {
+        let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
+        let names: Vec<String> = ["/a", "/b", "/c:2"].iter().map(|s| s.to_string()).collect();
+        let req = get_parameters_request(&endpoint, &names);
+        assert_eq!(req.headers()["x-amz-target"], "AmazonSSM.GetParameters");
+        let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"Names": ["/a", "/b", "/c:2"], "WithDecryption": true})
+        );
+        let r = reply(
+            200,
+            r#"{"Parameters": [{"Name": "/c", "Selector": ":2", "Value": "3"}, {"Name": "/a", "Value": "1"}], "InvalidParameters": ["/b"]}"#,
+        );
+        assert_eq!(
+            parse_get_parameters(&r, &names, &[]).unwrap(),
+            [Some("1".into()), None, Some("3".into())]
+        );
+        let r = reply(400, r#"{"__type": "ThrottlingException"}"#);
+        assert!(matches!(
+            parse_get_parameters(&r, &names, &[]).unwrap_err().kind(),
+            ErrorKind::Throttled(_)
+        ));
+        assert_eq!(
+            parse_get_parameters(&reply(200, "[1]"), &names, &[])
+                .unwrap_err()
+                .kind(),
+            &ErrorKind::InvalidValue
+        );
     }
 
     #[test]

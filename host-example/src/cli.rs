@@ -188,30 +188,38 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// Runs one lookup.
-pub fn lookup(session: &mut Session, command: Command, id: &str) -> Outcome {
-    let result: Result<Option<Outcome>, CallError> = match command {
-        Command::GetConnValue => session
-            .get_conn_value(id, None)
-            .map(|v| v.map(Outcome::Value)),
-        Command::GetVariable => session
-            .get_variable(id, None)
-            .map(|v| v.map(Outcome::Value)),
-        Command::GetConfig => session.get_config(id).map(|v| v.map(Outcome::Value)),
-        Command::GetConnection => session.get_connection(id, None).and_then(|c| match c {
-            Some(c) => {
-                let uri = session.connection_uri(&c)?;
-                Ok(Some(Outcome::Connection(connection_json(&c, &uri))))
-            }
-            None => Ok(None),
+/// Runs the lookups of one command, batched (`GetParameters`, at most 10 names a request).
+pub fn lookups(session: &mut Session, command: Command, ids: &[String]) -> Vec<Outcome> {
+    let values = |r: Result<Vec<Result<Option<String>, crate::Error>>, CallError>| {
+        r.map(|all| {
+            all.into_iter()
+                .map(|one| match one {
+                    Ok(Some(v)) => Outcome::Value(v),
+                    Ok(None) => Outcome::NotFound,
+                    Err(e) => Outcome::Failed(crate::error_message(&e)),
+                })
+                .collect()
+        })
+    };
+    let outcomes: Result<Vec<Outcome>, CallError> = match command {
+        Command::GetConnValue => values(session.get_conn_values(ids, None)),
+        Command::GetVariable => values(session.get_variables(ids, None)),
+        Command::GetConfig => values(session.get_configs(ids)),
+        Command::GetConnection => session.get_connections(ids, None).and_then(|all| {
+            all.into_iter()
+                .map(|one| match one {
+                    Ok(Some(c)) => {
+                        let uri = session.connection_uri(&c)?;
+                        Ok(Outcome::Connection(connection_json(&c, &uri)))
+                    }
+                    Ok(None) => Ok(Outcome::NotFound),
+                    Err(e) => Ok(Outcome::Failed(crate::error_message(&e))),
+                })
+                .collect()
         }),
         Command::ParseConnection => unreachable!("parse-connection is not a lookup"),
     };
-    match result {
-        Ok(Some(outcome)) => outcome,
-        Ok(None) => Outcome::NotFound,
-        Err(e) => Outcome::Failed(e.to_string()),
-    }
+    outcomes.unwrap_or_else(|e| ids.iter().map(|_| Outcome::Failed(e.to_string())).collect())
 }
 
 /// Prints outcomes and returns the exit status.

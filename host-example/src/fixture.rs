@@ -14,7 +14,7 @@
 //! ```
 //!
 //! A request must be a signed (`Authorization: AWS4-HMAC-SHA256 ...`) JSON 1.1
-//! `AmazonSSM.GetParameter`; anything else gets the error SSM would give.
+//! `AmazonSSM.GetParameter` or `GetParameters`; anything else gets the error SSM would give.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -104,41 +104,81 @@ impl Fixture {
                 "Request is missing Authentication Token",
             );
         }
-        if request.method() != http::Method::POST
-            || header("x-amz-target") != "AmazonSSM.GetParameter"
-        {
-            return error(400, "UnknownOperationException", "");
+        let body = serde_json::from_slice::<serde_json::Value>(request.body()).ok();
+        match (
+            request.method() == http::Method::POST,
+            header("x-amz-target"),
+        ) {
+            (true, "AmazonSSM.GetParameter") => {
+                match body.as_ref().and_then(|b| b.get("Name")?.as_str()) {
+                    Some(name) => self.get_parameter(name),
+                    None => error(400, "SerializationException", ""),
+                }
+            }
+            (true, "AmazonSSM.GetParameters") => {
+                let names: Option<Vec<&str>> = body
+                    .as_ref()
+                    .and_then(|b| b.get("Names")?.as_array())
+                    .map(|names| names.iter().filter_map(|n| n.as_str()).collect());
+                match names {
+                    Some(names) if (1..=10).contains(&names.len()) => self.get_parameters(&names),
+                    Some(_) => error(
+                        400,
+                        "ValidationException",
+                        "Names: length must be between 1 and 10",
+                    ),
+                    None => error(400, "SerializationException", ""),
+                }
+            }
+            _ => error(400, "UnknownOperationException", ""),
         }
-        let name = serde_json::from_slice::<serde_json::Value>(request.body())
-            .ok()
-            .and_then(|body| body.get("Name")?.as_str().map(str::to_string));
-        let Some(name) = name else {
-            return error(400, "SerializationException", "");
+    }
+
+    fn parameter_json(&self, name: &str) -> Option<serde_json::Value> {
+        let (kind, value) = match self.parameters.get(name)? {
+            StoredParameter::Plain(value) => ("String", value.as_str()),
+            StoredParameter::Typed { kind, value } => (kind.as_str(), value.as_str()),
         };
-        if let Some(e) = self.errors.get(&name) {
+        Some(json!({
+            "Name": name,
+            "Type": kind,
+            "Value": value,
+            "Version": 1,
+            "LastModifiedDate": 1_795_476_998.181,
+            "ARN": format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
+            "DataType": "text",
+        }))
+    }
+
+    fn get_parameter(&self, name: &str) -> http::Response<Bytes> {
+        if let Some(e) = self.errors.get(name) {
             return error(e.status, &e.code, &e.message);
         }
-        match self.parameters.get(&name) {
-            Some(stored) => {
-                let (kind, value) = match stored {
-                    StoredParameter::Plain(value) => ("String", value.as_str()),
-                    StoredParameter::Typed { kind, value } => (kind.as_str(), value.as_str()),
-                };
-                let body = json!({
-                    "Parameter": {
-                        "Name": name,
-                        "Type": kind,
-                        "Value": value,
-                        "Version": 1,
-                        "LastModifiedDate": 1_795_476_998.181,
-                        "ARN": format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
-                        "DataType": "text",
-                    }
-                });
-                reply(200, body.to_string(), None)
-            }
+        match self.parameter_json(name) {
+            Some(parameter) => reply(200, json!({ "Parameter": parameter }).to_string(), None),
             None => error(400, "ParameterNotFound", ""),
         }
+    }
+
+    /// A scripted error for any of the names fails the whole call, as an IAM denial does.
+    fn get_parameters(&self, names: &[&str]) -> http::Response<Bytes> {
+        if let Some(e) = names.iter().find_map(|n| self.errors.get(*n)) {
+            return error(e.status, &e.code, &e.message);
+        }
+        let found: Vec<serde_json::Value> = names
+            .iter()
+            .filter_map(|n| self.parameter_json(n))
+            .collect();
+        let invalid: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| !self.parameters.contains_key(*n))
+            .collect();
+        reply(
+            200,
+            json!({ "Parameters": found, "InvalidParameters": invalid }).to_string(),
+            None,
+        )
     }
 }
 
@@ -200,6 +240,26 @@ mod tests {
         );
         let r = f.respond(&request(r#"{"Name": "/c"}"#, true));
         assert_eq!(json_body(&r)["__type"], "AccessDeniedException");
+    }
+
+    #[test]
+    fn get_parameters_splits_found_and_invalid() {
+        let mut r = request(
+            r#"{"Names": ["/a", "/zz", "/b"], "WithDecryption": true}"#,
+            true,
+        );
+        r.headers_mut()
+            .insert("x-amz-target", "AmazonSSM.GetParameters".parse().unwrap());
+        let body = json_body(&fixture().respond(&r));
+        assert_eq!(body["Parameters"].as_array().unwrap().len(), 2);
+        assert_eq!(body["InvalidParameters"], serde_json::json!(["/zz"]));
+        let mut r = request(r#"{"Names": ["/a", "/c"]}"#, true);
+        r.headers_mut()
+            .insert("x-amz-target", "AmazonSSM.GetParameters".parse().unwrap());
+        assert_eq!(
+            json_body(&fixture().respond(&r))["__type"],
+            "AccessDeniedException"
+        );
     }
 
     #[test]

@@ -106,11 +106,7 @@ fn run(args: Args) -> i32 {
     };
     let options = SessionOptions::new(upstream).aws_env_from_process();
     let outcomes: Vec<Outcome> = match Session::open(&runtime, &args.backend_kwargs, options) {
-        Ok(mut session) => args
-            .operands
-            .iter()
-            .map(|id| cli::lookup(&mut session, args.command, id))
-            .collect(),
+        Ok(mut session) => cli::lookups(&mut session, args.command, &args.operands),
         Err(e) => args
             .operands
             .iter()

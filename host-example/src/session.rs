@@ -252,6 +252,76 @@ impl Session {
         )
     }
 
+    /// `get-conn-values`: several ids, batched.
+    pub fn get_conn_values(
+        &mut self,
+        conn_ids: &[String],
+        team: Option<&str>,
+    ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
+        let backend = self.backend()?;
+        self.instance
+            .airflow_ssm_secrets_lookup()
+            .backend()
+            .call_get_conn_values(&mut self.store, backend, conn_ids, team)
+            .map_err(CallError::Host)
+    }
+
+    /// `get-connections`: several ids, batched.
+    pub fn get_connections(
+        &mut self,
+        conn_ids: &[String],
+        team: Option<&str>,
+    ) -> Result<Vec<Result<Option<Connection>, Error>>, CallError> {
+        let backend = self.backend()?;
+        let results = self
+            .instance
+            .airflow_ssm_secrets_lookup()
+            .backend()
+            .call_get_connections(&mut self.store, backend, conn_ids, team)
+            .map_err(CallError::Host)?;
+        Ok(results
+            .into_iter()
+            .map(|r| r.map(|c| c.map(Connection::from)))
+            .collect())
+    }
+
+    /// `get-variables`: several keys, batched.
+    pub fn get_variables(
+        &mut self,
+        keys: &[String],
+        team: Option<&str>,
+    ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
+        let backend = self.backend()?;
+        self.instance
+            .airflow_ssm_secrets_lookup()
+            .backend()
+            .call_get_variables(&mut self.store, backend, keys, team)
+            .map_err(CallError::Host)
+    }
+
+    /// `get-configs`: several keys, batched.
+    pub fn get_configs(
+        &mut self,
+        keys: &[String],
+    ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
+        let backend = self.backend()?;
+        self.instance
+            .airflow_ssm_secrets_lookup()
+            .backend()
+            .call_get_configs(&mut self.store, backend, keys)
+            .map_err(CallError::Host)
+    }
+
+    /// `clear-cache`.
+    pub fn clear_cache(&mut self) -> Result<(), CallError> {
+        let backend = self.backend()?;
+        self.instance
+            .airflow_ssm_secrets_lookup()
+            .backend()
+            .call_clear_cache(&mut self.store, backend)
+            .map_err(CallError::Host)
+    }
+
     /// `parse-connection` (offline).
     pub fn parse_connection(
         &mut self,

@@ -23,10 +23,8 @@ pub struct BackendResource {
 }
 
 impl BackendResource {
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Backend, &mut Platform<'_>) -> Result<T, Error>,
-    ) -> Result<T, WitError> {
+    /// Runs `f` with the backend and a platform over WASI.
+    fn run<R>(&self, f: impl FnOnce(&mut Backend, &mut Platform<'_>) -> R) -> R {
         let mut transport = self.transport.borrow_mut();
         let mut platform = Platform {
             transport: &mut *transport,
@@ -34,7 +32,33 @@ impl BackendResource {
             clock: &SystemClock,
             fs: &ProcessFilesystem,
         };
-        f(&mut self.backend.borrow_mut(), &mut platform).map_err(to_wit_error)
+        f(&mut self.backend.borrow_mut(), &mut platform)
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Backend, &mut Platform<'_>) -> Result<T, Error>,
+    ) -> Result<T, WitError> {
+        self.run(f).map_err(to_wit_error)
+    }
+
+    fn batch<T>(
+        &self,
+        f: impl FnOnce(&mut Backend, &mut Platform<'_>) -> Vec<Result<T, Error>>,
+    ) -> Vec<Result<T, WitError>> {
+        self.run(f)
+            .into_iter()
+            .map(|r| r.map_err(to_wit_error))
+            .collect()
+    }
+
+    fn values(
+        &self,
+        kind: Kind,
+        ids: &[String],
+        team: Option<&str>,
+    ) -> Vec<Result<Option<String>, WitError>> {
+        self.batch(|b, p| b.get_values(p, kind, ids, team))
     }
 }
 
@@ -74,6 +98,41 @@ impl GuestBackend for BackendResource {
 
     fn get_config(&self, key: String) -> Result<Option<String>, WitError> {
         self.with(|b, p| b.get_value(p, Kind::Config, &key, None))
+    }
+
+    fn get_conn_values(
+        &self,
+        conn_ids: Vec<String>,
+        team: Option<String>,
+    ) -> Vec<Result<Option<String>, WitError>> {
+        self.values(Kind::Connection, &conn_ids, team.as_deref())
+    }
+
+    fn get_connections(
+        &self,
+        conn_ids: Vec<String>,
+        team: Option<String>,
+    ) -> Vec<Result<Option<WitConnection>, WitError>> {
+        self.batch(|b, p| b.get_connections(p, &conn_ids, team.as_deref()))
+            .into_iter()
+            .map(|r| r.map(|c| c.map(to_wit_connection)))
+            .collect()
+    }
+
+    fn get_variables(
+        &self,
+        keys: Vec<String>,
+        team: Option<String>,
+    ) -> Vec<Result<Option<String>, WitError>> {
+        self.values(Kind::Variable, &keys, team.as_deref())
+    }
+
+    fn get_configs(&self, keys: Vec<String>) -> Vec<Result<Option<String>, WitError>> {
+        self.values(Kind::Config, &keys, None)
+    }
+
+    fn clear_cache(&self) {
+        self.backend.borrow_mut().clear_cache();
     }
 }
 

@@ -90,6 +90,26 @@ impl Recorder {
         self.seen.lock().unwrap().clone()
     }
 
+    /// The `Names` of each `GetParameters` request, in order.
+    pub fn batches(&self) -> Vec<Vec<String>> {
+        self.seen()
+            .iter()
+            .filter(|s| {
+                s.headers
+                    .get("x-amz-target")
+                    .is_some_and(|t| t == "AmazonSSM.GetParameters")
+            })
+            .map(|s| {
+                s.body["Names"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_str().unwrap().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The parameter names of the SSM requests, in order.
     pub fn names(&self) -> Vec<String> {
         self.seen()
@@ -117,6 +137,33 @@ impl Recorder {
             me.seen.lock().unwrap().push(seen);
             if is_sts {
                 return Ok(sts_credentials("ASIAASSUMED"));
+            }
+            let batch = request
+                .headers()
+                .get("x-amz-target")
+                .is_some_and(|t| t == "AmazonSSM.GetParameters");
+            if batch {
+                let replies = me.replies.lock().unwrap();
+                let names: Vec<String> =
+                    serde_json::from_slice::<serde_json::Value>(request.body()).unwrap()["Names"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|n| n.as_str().unwrap().to_string())
+                        .collect();
+                let (mut found, mut invalid) = (Vec::new(), Vec::new());
+                for n in &names {
+                    match replies.get(n) {
+                        Some(Reply::Value(v)) => {
+                            found.push(serde_json::json!({"Name": n, "Type": "String", "Value": v}))
+                        }
+                        _ => invalid.push(n.clone()),
+                    }
+                }
+                return Ok(json(
+                    200,
+                    serde_json::json!({"Parameters": found, "InvalidParameters": invalid}),
+                ));
             }
             let reply = me.replies.lock().unwrap().get(&name).cloned();
             Ok(match reply {
