@@ -8,12 +8,23 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+COUNTS = {}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        data = json.dumps(COUNTS).encode()
+        self.send_response(200)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         target = self.headers.get("x-amz-target", "")
+        COUNTS[target] = COUNTS.get(target, 0) + 1
         request = json.loads(body or b"{}")
         if target == "AmazonSSM.GetParameter":
             name = request["Name"]
