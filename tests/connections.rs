@@ -120,18 +120,7 @@ fn component_matches_the_core_on_every_airflow_vector() {
         let native = ssm_secrets::deserialize_connection(conn_id, value);
         match (s.parse_connection(conn_id, value), native) {
             (Ok(wasm), Ok(core)) => {
-                let as_core = ssm_secrets::Connection {
-                    conn_id: wasm.conn_id.clone(),
-                    conn_type: wasm.conn_type.clone(),
-                    description: wasm.description.clone(),
-                    host: wasm.host.clone(),
-                    schema: wasm.schema.clone(),
-                    login: wasm.login.clone(),
-                    password: wasm.password.clone(),
-                    port: wasm.port,
-                    extra: wasm.extra.clone(),
-                };
-                assert_eq!(as_core, core, "{value:?}");
+                assert_eq!(wasm, core, "{value:?}");
                 assert_eq!(
                     s.connection_uri(&wasm).unwrap(),
                     ssm_secrets::get_uri(&core),
