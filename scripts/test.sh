@@ -14,3 +14,14 @@ fi
 
 echo "==> cargo test (release: one wasmtime build serves the CLI and the tests)"
 cargo test --locked --release --workspace
+
+echo "==> Airflow parity: the component in wasmtime-py vs Airflow's own backend, on moto"
+AIRFLOW_VENV="${AIRFLOW_VENV:-$PWD/target/airflow-venv}"
+if [ ! -x "$AIRFLOW_VENV/bin/pytest" ]; then
+  python3 -m venv "$AIRFLOW_VENV"
+  "$AIRFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    -r python/tests/requirements.txt
+fi
+cp "$SSM_SECRETS_COMPONENT" python/src/airflow_ssm_wasm/ssm_secrets.wasm
+"$AIRFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./python
+(cd python && "$AIRFLOW_VENV/bin/pytest" -q -p no:cacheprovider tests)
