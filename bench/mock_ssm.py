@@ -1,4 +1,6 @@
-"""A minimal SSM GetParameter endpoint on 127.0.0.1 for benchmarks: every name has a value.
+"""A minimal SSM endpoint on 127.0.0.1 (benchmarks, the Node test): every name has the value
+`postgres://u:p@db.internal:5432/<last path segment>`, except names containing `missing`.
+GetParameter and GetParameters agree; `GET /` returns the request counts by operation.
 
 usage: mock_ssm.py PORT_FILE   (writes the chosen port to PORT_FILE, then serves until killed)
 """
@@ -9,6 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 COUNTS = {}
+
+
+def parameter(name):
+    value = "postgres://u:p@db.internal:5432/" + name.rsplit("/", 1)[-1]
+    return {"Name": name, "Type": "SecureString", "Value": value, "Version": 1}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -26,15 +33,23 @@ class Handler(BaseHTTPRequestHandler):
         target = self.headers.get("x-amz-target", "")
         COUNTS[target] = COUNTS.get(target, 0) + 1
         request = json.loads(body or b"{}")
+        status = 200
         if target == "AmazonSSM.GetParameter":
             name = request["Name"]
-            reply = {"Parameter": {"Name": name, "Type": "SecureString", "Value": "postgres://u:p@db.internal:5432/app", "Version": 1}}
+            if "missing" in name:
+                status, reply = 400, {"__type": "ParameterNotFound"}
+            else:
+                reply = {"Parameter": parameter(name)}
         elif target == "AmazonSSM.GetParameters":
-            reply = {"Parameters": [{"Name": n, "Type": "SecureString", "Value": "v", "Version": 1} for n in request["Names"]], "InvalidParameters": []}
+            names = request["Names"]
+            reply = {
+                "Parameters": [parameter(n) for n in names if "missing" not in n],
+                "InvalidParameters": [n for n in names if "missing" in n],
+            }
         else:
-            reply = {"__type": "UnknownOperationException"}
+            status, reply = 400, {"__type": "UnknownOperationException"}
         data = json.dumps(reply).encode()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("content-type", "application/x-amz-json-1.1")
         self.send_header("content-length", str(len(data)))
         self.end_headers()

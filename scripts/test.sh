@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: the core's unit tests, the component in wasmtime (tests/), the host and its CLI,
-# and the end-to-end run against moto's standalone server on 127.0.0.1.
+# the end-to-end runs against moto's standalone server on 127.0.0.1, the Airflow parity test
+# (wasmtime-py) and the Node test (jco).
 source "$(dirname "$0")/common.sh"
 build_component
 
@@ -25,3 +26,6 @@ fi
 cp "$SSM_SECRETS_COMPONENT" python/src/airflow_ssm_wasm/ssm_secrets.wasm
 "$AIRFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./python
 (cd python && "$AIRFLOW_VENV/bin/pytest" -q -p no:cacheprovider tests)
+
+echo "==> Node: the component transpiled by jco vs the Rust host, on a loopback mock"
+(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build >/dev/null && npm test)
