@@ -28,4 +28,6 @@ cp "$SSM_SECRETS_COMPONENT" python/src/airflow_ssm_wasm/ssm_secrets.wasm
 (cd python && "$AIRFLOW_VENV/bin/pytest" -q -p no:cacheprovider tests)
 
 echo "==> Node: the component transpiled by jco vs the Rust host, on a loopback mock"
-(cd js && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build >/dev/null && npm test)
+# `npm install` (not `npm ci`): npm 11 reports jco's per-platform optional packages as missing
+# from any lock file and refuses `ci`; `install` still follows the committed lock.
+(cd js && npm install --no-audit --no-fund --loglevel=error && npm run --silent build >/dev/null && npm test)
