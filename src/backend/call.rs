@@ -1,6 +1,7 @@
 //! One signed SSM call: credentials (cached, refreshed), SigV4 at the corrected time, the
 //! standard retry mode, one refresh on an expired token, one clock-skew correction.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Backend, Platform, Targets};
@@ -36,17 +37,17 @@ struct Exchange<T> {
 }
 
 impl Backend {
-    /// Region, endpoint and credential source, resolved at the first lookup and kept.
-    pub(super) fn targets(&mut self, platform: &Platform<'_>) -> Result<Targets, Error> {
+    /// Region, endpoint and credential source, resolved at the first lookup and shared.
+    pub(super) fn targets(&mut self, platform: &Platform<'_>) -> Result<Arc<Targets>, Error> {
         if self.targets.is_none() {
-            self.targets = Some(Targets::resolve(
+            self.targets = Some(Arc::new(Targets::resolve(
                 &self.config,
                 platform.env,
                 platform.fs,
                 platform.clock.now(),
-            )?);
+            )?));
         }
-        Ok(self.targets.clone().expect("set above"))
+        Ok(Arc::clone(self.targets.as_ref().expect("set above")))
     }
 
     /// The cached credentials, fetched again when absent, within 5 minutes of expiry, or when

@@ -7,6 +7,7 @@ mod call;
 mod targets;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use targets::Targets;
 
@@ -49,7 +50,7 @@ pub struct Platform<'a> {
 #[derive(Debug, Clone)]
 pub struct Backend {
     config: BackendConfig,
-    targets: Option<Targets>,
+    targets: Option<Arc<Targets>>,
     credentials: Option<Credentials>,
     quota: RetryQuota,
     clock_offset: ClockOffset,
