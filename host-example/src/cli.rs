@@ -1,7 +1,8 @@
 //! The command-line contract of DESIGN.md: arguments, output and exit codes.
 //!
 //! ```text
-//! host-example [--component PATH] [--backend-kwargs JSON] [--fixture FILE] [--json] COMMAND ...
+//! host-example [--component PATH] [--backend-kwargs JSON] [--fixture FILE] [--json]
+//!              [--connection-semantics core|task-sdk|airflow2] COMMAND ...
 //!   get-conn-value  CONN_ID...
 //!   get-connection  CONN_ID...
 //!   get-variable    KEY...
@@ -17,12 +18,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::Connection;
 use crate::session::{CallError, Session};
+use crate::{Connection, ConnectionSemantics};
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: host-example [--component PATH] [--backend-kwargs JSON] [--fixture FILE] [--json] COMMAND ...
+usage: host-example [--component PATH] [--backend-kwargs JSON] [--fixture FILE] [--json]
+                    [--connection-semantics core|task-sdk|airflow2] COMMAND ...
 
 commands:
   get-conn-value  CONN_ID...       raw connection values
@@ -37,6 +39,9 @@ options:
   --backend-kwargs JSON  Airflow's [secrets] backend_kwargs object (default {})
   --fixture FILE         answer SSM requests from a JSON file of parameters (no AWS needed)
   --json                 print every result as one JSON line
+  --connection-semantics core|task-sdk|airflow2
+                         whose connection parsing to reproduce: Airflow 3 core (default),
+                         the Airflow 3 task SDK (what tasks get), or Airflow 2.10 core
   -h, --help             this text
 
 exit status: 0 found, 3 not found, 1 error, 2 usage error
@@ -80,6 +85,8 @@ pub struct Args {
     pub fixture: Option<PathBuf>,
     /// `--json`
     pub json: bool,
+    /// `--connection-semantics`
+    pub semantics: ConnectionSemantics,
     /// The command.
     pub command: Command,
     /// Its operands.
@@ -101,6 +108,7 @@ pub fn parse_args(args: &[String]) -> Result<Parsed, String> {
     let mut backend_kwargs = String::from("{}");
     let mut fixture = None;
     let mut json = false;
+    let mut semantics = ConnectionSemantics::Core;
     let mut rest = args.iter();
     let command = loop {
         let Some(arg) = rest.next() else {
@@ -117,6 +125,14 @@ pub fn parse_args(args: &[String]) -> Result<Parsed, String> {
             "--component" => component = Some(PathBuf::from(value("--component")?)),
             "--backend-kwargs" => backend_kwargs = value("--backend-kwargs")?,
             "--fixture" => fixture = Some(PathBuf::from(value("--fixture")?)),
+            "--connection-semantics" => {
+                let name = value("--connection-semantics")?;
+                semantics = crate::parse_semantics(&name).ok_or_else(|| {
+                    format!(
+                        "--connection-semantics must be core, task-sdk or airflow2, not {name:?}"
+                    )
+                })?;
+            }
             "get-conn-value" => break Command::GetConnValue,
             "get-connection" => break Command::GetConnection,
             "get-variable" => break Command::GetVariable,
@@ -139,6 +155,7 @@ pub fn parse_args(args: &[String]) -> Result<Parsed, String> {
         backend_kwargs,
         fixture,
         json,
+        semantics,
         command,
         operands,
     }))
@@ -188,8 +205,14 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// Runs the lookups of one command, batched (`GetParameters`, at most 10 names a request).
-pub fn lookups(session: &mut Session, command: Command, ids: &[String]) -> Vec<Outcome> {
+/// Runs the lookups of one command, batched (`GetParameters`, at most 10 names a request);
+/// connections are parsed and serialised with `semantics`.
+pub fn lookups(
+    session: &mut Session,
+    command: Command,
+    ids: &[String],
+    semantics: ConnectionSemantics,
+) -> Vec<Outcome> {
     let values = |r: Result<Vec<Result<Option<String>, crate::Error>>, CallError>| {
         r.map(|all| {
             all.into_iter()
@@ -205,18 +228,21 @@ pub fn lookups(session: &mut Session, command: Command, ids: &[String]) -> Vec<O
         Command::GetConnValue => values(session.get_conn_values(ids, None)),
         Command::GetVariable => values(session.get_variables(ids, None)),
         Command::GetConfig => values(session.get_configs(ids)),
-        Command::GetConnection => session.get_connections(ids, None).and_then(|all| {
-            all.into_iter()
-                .map(|one| match one {
-                    Ok(Some(c)) => {
-                        let uri = session.connection_uri(&c)?;
-                        Ok(Outcome::Connection(connection_json(&c, &uri)))
-                    }
-                    Ok(None) => Ok(Outcome::NotFound),
-                    Err(e) => Ok(Outcome::Failed(crate::error_message(&e))),
-                })
-                .collect()
-        }),
+        Command::GetConnection => session
+            .set_connection_semantics(semantics)
+            .and_then(|()| session.get_connections(ids, None))
+            .and_then(|all| {
+                all.into_iter()
+                    .map(|one| match one {
+                        Ok(Some(c)) => {
+                            let uri = session.connection_uri(&c, semantics)?;
+                            Ok(Outcome::Connection(connection_json(&c, &uri)))
+                        }
+                        Ok(None) => Ok(Outcome::NotFound),
+                        Err(e) => Ok(Outcome::Failed(crate::error_message(&e))),
+                    })
+                    .collect()
+            }),
         Command::ParseConnection => unreachable!("parse-connection is not a lookup"),
     };
     outcomes.unwrap_or_else(|e| ids.iter().map(|_| Outcome::Failed(e.to_string())).collect())
@@ -289,6 +315,35 @@ mod tests {
         assert!(args(&["frobnicate", "x"]).is_err());
         assert!(args(&["--fixture"]).is_err());
         assert_eq!(args(&["--help"]).unwrap(), Parsed::Help);
+        assert!(args(&["--connection-semantics", "sdk", "get-connection", "c"]).is_err());
+    }
+
+    #[test]
+    fn connection_semantics_option() {
+        let semantics = |list: &[&str]| match args(list).unwrap() {
+            Parsed::Run(a) => a.semantics,
+            Parsed::Help => panic!("expected a command"),
+        };
+        assert_eq!(
+            semantics(&["get-connection", "c"]),
+            ConnectionSemantics::Core
+        );
+        for (name, want) in [
+            ("core", ConnectionSemantics::Core),
+            ("task-sdk", ConnectionSemantics::TaskSdk),
+            ("airflow2", ConnectionSemantics::Airflow2),
+        ] {
+            assert_eq!(
+                semantics(&[
+                    "--connection-semantics",
+                    name,
+                    "parse-connection",
+                    "c",
+                    "x://h"
+                ]),
+                want
+            );
+        }
     }
 
     fn run_report(outcomes: &[Outcome], json: bool) -> (i32, String, String) {

@@ -30,8 +30,10 @@ pub mod bindings {
     });
 }
 
-pub use bindings::exports::airflow_ssm::secrets::types::{AwsError, Error};
-pub use connection::Connection;
+pub use bindings::exports::airflow_ssm::secrets::types::{
+    AwsError, Error, Grants as ComponentGrants,
+};
+pub use connection::{Connection, ConnectionSemantics, parse_semantics};
 pub use egress::{EgressPolicy, Grants, TimeoutCaps, Upstream};
 pub use runtime::{CacheOutcome, Runtime};
 pub use session::{Session, SessionOptions};

@@ -46,20 +46,6 @@ fn component_path(args: &Args) -> PathBuf {
     target_dir.join("wasm32-wasip2/component/ssm_secrets.wasm")
 }
 
-/// Where precompiled components are kept: `$SSM_SECRETS_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/ssm-secrets`, else `~/.cache/ssm-secrets`; none with
-/// `SSM_SECRETS_NO_CACHE=1`.
-fn cache_dir() -> Option<PathBuf> {
-    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-    if var("SSM_SECRETS_NO_CACHE").is_some_and(|v| v != "0") {
-        return None;
-    }
-    var("SSM_SECRETS_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("ssm-secrets")))
-        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache/ssm-secrets")))
-}
-
 fn run(args: Args) -> i32 {
     let path = component_path(&args);
     if !path.exists() {
@@ -69,11 +55,7 @@ fn run(args: Args) -> i32 {
             path.display()
         ));
     }
-    let loaded = match cache_dir() {
-        Some(dir) => Runtime::from_file_cached(&path, &dir).map(|(runtime, _)| runtime),
-        None => Runtime::from_file(&path),
-    };
-    let runtime = match loaded {
+    let runtime = match Runtime::load(&path) {
         Ok(runtime) => runtime,
         Err(e) => return fail(format!("cannot load the component: {e}")),
     };
@@ -85,9 +67,11 @@ fn run(args: Args) -> i32 {
             .map_err(|e| e.to_string())
             .and_then(|mut session| {
                 let c = session
-                    .parse_connection(&args.operands[0], &args.operands[1])
+                    .parse_connection(&args.operands[0], &args.operands[1], args.semantics)
                     .map_err(|e| e.to_string())?;
-                let uri = session.connection_uri(&c).map_err(|e| e.to_string())?;
+                let uri = session
+                    .connection_uri(&c, args.semantics)
+                    .map_err(|e| e.to_string())?;
                 Ok(cli::connection_json(&c, &uri))
             });
         let outcome = match outcome {
@@ -106,7 +90,7 @@ fn run(args: Args) -> i32 {
     };
     let options = SessionOptions::new(upstream).aws_env_from_process();
     let outcomes: Vec<Outcome> = match Session::open(&runtime, &args.backend_kwargs, options) {
-        Ok(mut session) => cli::lookups(&mut session, args.command, &args.operands),
+        Ok(mut session) => cli::lookups(&mut session, args.command, &args.operands, args.semantics),
         Err(e) => args
             .operands
             .iter()

@@ -79,6 +79,15 @@ impl Runtime {
         Ok((Self::link(engine, component)?, outcome))
     }
 
+    /// Loads the component at `path` the way the CLI and the Python host do: through the
+    /// precompiled cache in [`default_cache_dir`] when there is one, else compiled in memory.
+    pub fn load(path: &Path) -> wasmtime::Result<Self> {
+        match default_cache_dir() {
+            Some(dir) => Self::from_file_cached(path, &dir).map(|(runtime, _)| runtime),
+            None => Self::from_file(path),
+        }
+    }
+
     fn link(engine: Engine, component: Component) -> wasmtime::Result<Self> {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -130,6 +139,20 @@ pub enum CacheOutcome {
     Unusable,
 }
 
+/// Where precompiled components are kept: `$SSM_SECRETS_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/ssm-secrets`, else `~/.cache/ssm-secrets`; none with
+/// `SSM_SECRETS_NO_CACHE=1` (or no home).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    if var("SSM_SECRETS_NO_CACHE").is_some_and(|v| v != "0") {
+        return None;
+    }
+    var("SSM_SECRETS_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("ssm-secrets")))
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache/ssm-secrets")))
+}
+
 /// The wasmtime major version this host is pinned to (Cargo.toml), for readable cache names.
 /// The engine's compatibility hash includes the exact wasmtime version too.
 const WASMTIME_MAJOR: u32 = 48;
@@ -165,7 +188,10 @@ fn usable_cache_dir(dir: &Path) -> Option<PathBuf> {
 
 /// Writes `bytes` to a temporary file in `dir`, then renames it to `target`.
 fn store_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let temporary = dir.join(format!(".tmp-{}", std::process::id()));
+    // Unique per process and per call: threads of one process may store at the same time.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = dir.join(format!(".tmp-{}-{n}", std::process::id()));
     let mut file = std::fs::File::create(&temporary)?;
     file.write_all(bytes)?;
     file.sync_all()?;

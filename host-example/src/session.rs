@@ -6,9 +6,10 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::SsmBackend;
+use crate::bindings::exports::airflow_ssm::secrets::types::Grants as WitGrants;
 use crate::egress::{EgressHooks, EgressPolicy, Grants, TimeoutCaps, Upstream};
 use crate::runtime::Runtime;
-use crate::{Connection, Error};
+use crate::{Connection, ConnectionSemantics, Error};
 
 /// What a session grants the component.
 #[derive(Clone)]
@@ -322,26 +323,54 @@ impl Session {
             .map_err(CallError::Host)
     }
 
+    /// `set-connection-semantics`: whose parsing `get-connection(s)` reproduce from now on.
+    pub fn set_connection_semantics(
+        &mut self,
+        semantics: ConnectionSemantics,
+    ) -> Result<(), CallError> {
+        let backend = self.backend()?;
+        self.instance
+            .airflow_ssm_secrets_lookup()
+            .backend()
+            .call_set_connection_semantics(&mut self.store, backend, semantics.into())
+            .map_err(CallError::Host)
+    }
+
     /// `parse-connection` (offline).
     pub fn parse_connection(
         &mut self,
         conn_id: &str,
         value: &str,
+        semantics: ConnectionSemantics,
     ) -> Result<Connection, CallError> {
         flatten(
             self.instance
                 .airflow_ssm_secrets_lookup()
-                .call_parse_connection(&mut self.store, conn_id, value),
+                .call_parse_connection(&mut self.store, conn_id, value, semantics.into()),
         )
         .map(Connection::from)
     }
 
     /// `connection-uri` (offline).
-    pub fn connection_uri(&mut self, connection: &Connection) -> Result<String, CallError> {
+    pub fn connection_uri(
+        &mut self,
+        connection: &Connection,
+        semantics: ConnectionSemantics,
+    ) -> Result<String, CallError> {
         flatten(
             self.instance
                 .airflow_ssm_secrets_lookup()
-                .call_connection_uri(&mut self.store, &connection.into()),
+                .call_connection_uri(&mut self.store, &connection.into(), semantics.into()),
+        )
+    }
+
+    /// `plan-grants`: what `backend_kwargs` needs, as the component resolves it with the
+    /// environment and files this session gives it (offline).
+    pub fn grants(&mut self, backend_kwargs: &str) -> Result<WitGrants, CallError> {
+        flatten(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .call_plan_grants(&mut self.store, backend_kwargs),
         )
     }
 }
