@@ -35,14 +35,36 @@ function componentEnv(env) {
   return grant;
 }
 
-function readableDirs(grant, kwargs) {
-  const files = ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_WEB_IDENTITY_TOKEN_FILE',
-    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'].map((k) => grant[k]).filter(Boolean);
-  if (kwargs.assume_role_with_web_identity_token_file) {
-    files.push(kwargs.assume_role_with_web_identity_token_file);
-  }
-  const dirs = new Set(files.map((f) => dirname(resolve(f))));
+/** `{dir: dir}` preopens for the directories of `files` that exist. */
+function dirsOf(files) {
+  const dirs = new Set(files.filter(Boolean).map((f) => dirname(resolve(f))));
   return Object.fromEntries([...dirs].filter((d) => existsSync(d) && statSync(d).isDirectory()).map((d) => [d, d]));
+}
+
+/**
+ * The directories to preopen, as the component's own credential plan says (`grants`): the
+ * host does not guess. Planning sees the AWS_* variables and the shared files' directories;
+ * the lookups then see only the directories of the files the chain really reads (a profile's
+ * `web_identity_token_file` included). A configuration that cannot be planned grants nothing,
+ * and `open` reports why.
+ */
+function grantedDirs(env, kwargs) {
+  try {
+    return dirsOf(plannedGrants(kwargs, env).readOnlyFiles);
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * What `kwargs` needs from its host, as the component plans it with `env`'s AWS_* variables:
+ * `{ endpoints: ['scheme://host:port', ...], readOnlyFiles: [...] }`. Offline.
+ */
+export function plannedGrants(kwargs = {}, env = process.env) {
+  const grant = componentEnv(env);
+  _setEnv(grant);
+  _setPreopens(dirsOf([grant.AWS_CONFIG_FILE, grant.AWS_SHARED_CREDENTIALS_FILE]));
+  return call(() => lookup.planGrants(JSON.stringify(kwargs)));
 }
 
 /** Runs `f`, turning the component's error results into `SsmSecretsError`. */
@@ -56,7 +78,7 @@ function call(f) {
 }
 
 /** The connection as the CLI prints it (`conn_id`, `conn_type`, ..., `uri`). */
-function connectionObject(c) {
+function connectionObject(c, semantics = 'core') {
   if (c === undefined) return null;
   return {
     conn_id: c.connId ?? null,
@@ -68,15 +90,16 @@ function connectionObject(c) {
     password: c.password ?? null,
     port: c.port === undefined ? null : Number(c.port),
     extra: c.extra ?? null,
-    uri: lookup.connectionUri(c),
+    uri: lookup.connectionUri(c, semantics),
   };
 }
 
 /** Opens a backend from Airflow's `backend_kwargs` (an object). Not found is `null`. */
 export function openBackend(kwargs = {}, env = process.env) {
   const grant = componentEnv(env);
+  const dirs = grantedDirs(env, kwargs);
   _setEnv(grant);
-  _setPreopens(readableDirs(grant, kwargs));
+  _setPreopens(dirs);
   const backend = call(() => lookup.Backend.open(JSON.stringify(kwargs)));
   const value = (v) => (v === undefined ? null : v);
   return {
@@ -92,7 +115,10 @@ export function openBackend(kwargs = {}, env = process.env) {
   };
 }
 
-/** Parses a connection value exactly as Airflow does, offline. */
-export function parseConnection(connId, value) {
-  return connectionObject(call(() => lookup.parseConnection(connId, value)));
+/**
+ * Parses a connection value exactly as Airflow does, offline: `semantics` is `core` (Airflow 3
+ * core), `task-sdk` (Airflow 3 tasks) or `airflow2` (Airflow 2.10).
+ */
+export function parseConnection(connId, value, semantics = 'core') {
+  return connectionObject(call(() => lookup.parseConnection(connId, value, semantics)), semantics);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: the core's unit tests, the component in wasmtime (tests/), the host and its CLI,
-# the end-to-end runs against moto's standalone server on 127.0.0.1, the Airflow parity test
-# (wasmtime-py) and the Node test (jco).
+# the end-to-end runs against moto's standalone server on 127.0.0.1, the Python wheel against
+# Airflow 3.3 and 2.10 (each in its own virtualenv) and the Node test (jco).
 source "$(dirname "$0")/common.sh"
 build_component
 
@@ -16,16 +16,13 @@ fi
 echo "==> cargo test (release: one wasmtime build serves the CLI and the tests)"
 cargo test --locked --release --workspace
 
-echo "==> Airflow parity: the component in wasmtime-py vs Airflow's own backend, on moto"
-AIRFLOW_VENV="${AIRFLOW_VENV:-$PWD/target/airflow-venv}"
-if [ ! -x "$AIRFLOW_VENV/bin/pytest" ]; then
-  python3 -m venv "$AIRFLOW_VENV"
-  "$AIRFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check \
-    -r python/tests/requirements.txt
-fi
-cp "$SSM_SECRETS_COMPONENT" python/src/airflow_ssm_wasm/ssm_secrets.wasm
-"$AIRFLOW_VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./python
-(cd python && "$AIRFLOW_VENV/bin/pytest" -q -p no:cacheprovider tests)
+echo "==> Python: the wheel (native host + component) vs Airflow's own backend, on moto"
+build_wheel
+airflow_venv "${AIRFLOW_VENV:-$PWD/target/airflow-venv}" python/tests/requirements.txt
+(cd python && "${AIRFLOW_VENV:-$PWD/../target/airflow-venv}/bin/pytest" -q -p no:cacheprovider tests)
+echo "==> Python on Airflow 2.10: the same tests"
+airflow_venv "${AIRFLOW2_VENV:-$PWD/target/airflow2-venv}" python/tests/requirements-airflow2.txt
+(cd python && "${AIRFLOW2_VENV:-$PWD/../target/airflow2-venv}/bin/pytest" -q -p no:cacheprovider --disable-warnings tests)
 
 echo "==> Node: the component transpiled by jco vs the Rust host, on a loopback mock"
 # `npm install` (not `npm ci`): npm 11 reports jco's per-platform optional packages as missing

@@ -5,10 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openBackend, parseConnection, SsmSecretsError } from '../index.js';
+import { openBackend, parseConnection, plannedGrants, SsmSecretsError } from '../index.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const host = join(root, 'target', 'release', 'host-example');
@@ -60,6 +60,44 @@ test('disabled kinds and lookup patterns match the Rust host', () => {
   } finally {
     kwargs = saved;
   }
+});
+
+test('grants come from the component: a profile\'s web identity token file is readable', () => {
+  const home = mkdtempSync(join(tmpdir(), 'ssm-home-'));
+  const tokens = mkdtempSync(join(tmpdir(), 'ssm-tokens-'));
+  mkdirSync(join(home, '.aws'));
+  writeFileSync(join(tokens, 'token'), 'header.payload.signature');
+  writeFileSync(join(home, '.aws', 'config'),
+    `[profile web]\nrole_arn = arn:aws:iam::123456789012:role/web\nweb_identity_token_file = ${join(tokens, 'token')}\nregion = eu-west-1\n`);
+  // A fresh Node process: a component instance reads its environment once (wasi-libc), and
+  // this module's instance has already served other environments.
+  const script = `import { plannedGrants } from ${JSON.stringify(join(root, 'js', 'index.js'))};
+    console.log(JSON.stringify(plannedGrants({ profile_name: 'web' }, { HOME: ${JSON.stringify(home)} })));`;
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const grants = JSON.parse(out.stdout);
+  assert.ok(grants.readOnlyFiles.includes(join(tokens, 'token')), out.stdout);
+  assert.ok(grants.endpoints.includes('https://ssm.eu-west-1.amazonaws.com:443'), out.stdout);
+  assert.ok(grants.endpoints.some((e) => e.startsWith('https://sts.')), out.stdout);
+  assert.deepEqual(plannedGrants(kwargs, env).endpoints, [`${kwargs.endpoint_url}`]);
+});
+
+test('offline parsing matches the Rust host, in all three semantics', () => {
+  for (const semantics of ['core', 'task-sdk', 'airflow2']) {
+    for (const value of ['http://h?timeout=30&flag=true', 'x://user:@h', '{"password": "", "extra": "notjson"}']) {
+      const cli = spawnSync(host, ['--component', component, '--connection-semantics', semantics, 'parse-connection', 'c', value],
+        { encoding: 'utf8', env: { PATH: process.env.PATH } });
+      if (cli.status === 0) {
+        assert.deepEqual(parseConnection('c', value, semantics), JSON.parse(cli.stdout), `${semantics} ${value}`);
+      } else {
+        assert.throws(() => parseConnection('c', value, semantics), SsmSecretsError, `${semantics} ${value}`);
+      }
+    }
+  }
+  assert.equal(parseConnection('c', 'http://h?timeout=30', 'core').extra, '{"timeout": 30}');
+  assert.equal(parseConnection('c', 'http://h?timeout=30', 'task-sdk').extra, '{"timeout": "30"}');
+  assert.equal(parseConnection('c', '{"password": ""}', 'task-sdk').password, '');
+  assert.equal(parseConnection('c', '{"password": ""}', 'core').password, null);
 });
 
 test('offline parsing matches the Rust host', () => {
