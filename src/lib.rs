@@ -5,7 +5,8 @@
 //!
 //! - [`config`]: `backend_kwargs` -> a typed configuration;
 //! - [`naming`]: prefixes, lookup patterns, teams -> SSM parameter names;
-//! - [`connection`]: Airflow's URI and JSON connection formats, and `get_uri`;
+//! - [`connection`]: Airflow's URI and JSON connection formats, and `get_uri`, as Airflow 3.3
+//!   core, the Airflow 3 task SDK or Airflow 2.10 does them ([`ConnectionSemantics`]);
 //! - [`ssm`]: the `GetParameter` wire protocol; [`signing`]: SigV4 via `aws-sigv4`;
 //! - [`credentials`] and [`endpoint`]: credentials, region and endpoint resolution;
 //! - [`retry`] and [`skew`]: the standard retry mode and clock-skew correction;
@@ -31,5 +32,8 @@ pub mod ssm;
 mod wasi;
 
 pub use backend::{Backend, Kind, Platform};
-pub use connection::{Connection, deserialize_connection, get_uri};
+pub use connection::{
+    Connection, ConnectionSemantics, deserialize_connection, deserialize_connection_as, get_uri,
+    get_uri_as,
+};
 pub use error::{AwsError, Error, ErrorKind};

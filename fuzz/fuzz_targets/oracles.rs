@@ -1,22 +1,28 @@
 //! What must hold for any input; shared by the fuzz targets and by `tests/fuzz_corpus.rs`,
 //! which replays the committed corpora on stable Rust in CI.
 
-use ssm_secrets::{Connection, deserialize_connection, get_uri};
+use ssm_secrets::{Connection, ConnectionSemantics, deserialize_connection_as, get_uri_as};
 
-/// Connection parsing and serialisation on arbitrary input (`conn_id \0 value`): no panic;
-/// whatever parses serialises with `get_uri` and re-parses without panicking; `Debug` never
-/// shows the password.
+/// Connection parsing and serialisation on arbitrary input (`conn_id \0 value`), in each of
+/// the three connection semantics: no panic; whatever parses serialises with `get_uri` and
+/// re-parses without panicking; `Debug` never shows the password.
 pub fn connection(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let (conn_id, value) = text.split_once('\0').unwrap_or(("fuzz", text));
-    let Ok(connection) = deserialize_connection(conn_id, value) else {
+    for semantics in ConnectionSemantics::ALL {
+        connection_as(conn_id, value, semantics);
+    }
+}
+
+fn connection_as(conn_id: &str, value: &str, semantics: ConnectionSemantics) {
+    let Ok(connection) = deserialize_connection_as(conn_id, value, semantics) else {
         return;
     };
-    let uri = get_uri(&connection);
-    if let Ok(again) = deserialize_connection(conn_id, &uri) {
-        let _ = get_uri(&again);
+    let uri = get_uri_as(&connection, semantics);
+    if let Ok(again) = deserialize_connection_as(conn_id, &uri, semantics) {
+        let _ = get_uri_as(&again, semantics);
     }
     // The password may show in Debug only if it shows without it too (inside another field).
     if let Some(password) = connection.password.as_deref().filter(|p| !p.is_empty()) {
@@ -27,7 +33,7 @@ pub fn connection(data: &[u8]) {
         if format!("{connection:?}").contains(password) {
             assert!(
                 format!("{without:?}").contains(password),
-                "Debug shows the password"
+                "Debug shows the password ({semantics:?})"
             );
         }
     }

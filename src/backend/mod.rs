@@ -13,7 +13,7 @@ pub use targets::Targets;
 
 use crate::cache::Cache;
 use crate::config::BackendConfig;
-use crate::connection::{Connection, deserialize_connection};
+use crate::connection::{Connection, ConnectionSemantics, deserialize_connection_as};
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::naming::Lookup;
@@ -56,6 +56,7 @@ pub struct Backend {
     clock_offset: ClockOffset,
     jitter: Option<Jitter>,
     cache: Option<Cache>,
+    semantics: ConnectionSemantics,
 }
 
 impl Backend {
@@ -70,12 +71,25 @@ impl Backend {
             quota: RetryQuota::default(),
             clock_offset: ClockOffset::default(),
             jitter: None,
+            semantics: ConnectionSemantics::default(),
         })
     }
 
     /// The parsed configuration.
     pub fn config(&self) -> &BackendConfig {
         &self.config
+    }
+
+    /// Chooses whose `Connection` class [`Backend::get_connection`] and
+    /// [`Backend::get_connections`] reproduce from now on (core until set), as Airflow's
+    /// `_set_connection_class` does for a backend.
+    pub fn set_connection_semantics(&mut self, semantics: ConnectionSemantics) {
+        self.semantics = semantics;
+    }
+
+    /// Whose `Connection` class the connection lookups reproduce.
+    pub fn connection_semantics(&self) -> ConnectionSemantics {
+        self.semantics
     }
 
     /// Forgets every cached value (a no-op without a cache).
@@ -116,7 +130,8 @@ impl Backend {
         Ok(None)
     }
 
-    /// A connection: the value parsed as Airflow parses it; an empty value is not found.
+    /// A connection: the value parsed as Airflow parses it (with the semantics set by
+    /// [`Backend::set_connection_semantics`]); an empty value is not found.
     pub fn get_connection(
         &mut self,
         platform: &mut Platform<'_>,
@@ -124,7 +139,7 @@ impl Backend {
         team: Option<&str>,
     ) -> Result<Option<Connection>, Error> {
         let value = self.get_value(platform, Kind::Connection, conn_id, team)?;
-        parse_connection_value(conn_id, value)
+        parse_connection_value(conn_id, value, self.semantics)
     }
 
     /// Several connections at once, each as [`Backend::get_connection`] would give it.
@@ -134,10 +149,11 @@ impl Backend {
         conn_ids: &[String],
         team: Option<&str>,
     ) -> Vec<Result<Option<Connection>, Error>> {
+        let semantics = self.semantics;
         self.get_values(platform, Kind::Connection, conn_ids, team)
             .into_iter()
             .zip(conn_ids)
-            .map(|(value, id)| value.and_then(|v| parse_connection_value(id, v)))
+            .map(|(value, id)| value.and_then(|v| parse_connection_value(id, v, semantics)))
             .collect()
     }
 
@@ -192,9 +208,12 @@ impl Backend {
 fn parse_connection_value(
     conn_id: &str,
     value: Option<String>,
+    semantics: ConnectionSemantics,
 ) -> Result<Option<Connection>, Error> {
     match value {
-        Some(value) if !value.is_empty() => deserialize_connection(conn_id, &value).map(Some),
+        Some(value) if !value.is_empty() => {
+            deserialize_connection_as(conn_id, &value, semantics).map(Some)
+        }
         _ => Ok(None),
     }
 }

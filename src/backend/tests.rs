@@ -612,3 +612,58 @@ fn eviction_and_stale_serving() {
     c.advance(Duration::from_secs(1000));
     assert!(single(&mut backend, &mut ssm, &c, "a").is_err());
 }
+
+/// `get_connection` and `get_connections` with the default (core) semantics and after
+/// `set_connection_semantics`.
+#[test]
+fn connections_parse_with_the_chosen_semantics() {
+    let mut ssm = Ssm::with(&[
+        ("/airflow/connections/typed", "x://u:@h?n=1"),
+        ("/airflow/connections/list", "x://h?__extra__=%5B1%5D"),
+    ]);
+    let (env, fs) = (env(), HashMap::<&'static str, &'static str>::new());
+    let clock = clock();
+    let mut platform = Platform {
+        transport: &mut ssm,
+        env: &env,
+        clock: &clock,
+        fs: &fs,
+    };
+    let mut backend = Backend::new("{}").unwrap();
+    assert_eq!(backend.connection_semantics(), ConnectionSemantics::Core);
+    let core = backend
+        .get_connection(&mut platform, "typed", None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (core.password, core.extra.as_deref()),
+        (None, Some(r#"{"n": 1}"#))
+    );
+    assert!(backend.get_connection(&mut platform, "list", None).is_err());
+
+    backend.set_connection_semantics(ConnectionSemantics::TaskSdk);
+    let ids = [
+        "typed".to_string(),
+        "list".to_string(),
+        "missing".to_string(),
+    ];
+    let [typed, list, missing] =
+        <[_; 3]>::try_from(backend.get_connections(&mut platform, &ids, None)).unwrap();
+    let typed = typed.unwrap().unwrap();
+    assert_eq!(
+        (typed.password.as_deref(), typed.extra.as_deref()),
+        (Some(""), Some(r#"{"n": "1"}"#))
+    );
+    assert_eq!(list.unwrap().unwrap().extra.as_deref(), Some("[1]"));
+    assert_eq!(missing.unwrap(), None);
+
+    backend.set_connection_semantics(ConnectionSemantics::Airflow2);
+    let af2 = backend
+        .get_connection(&mut platform, "typed", None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (af2.password, af2.extra.as_deref()),
+        (None, Some(r#"{"n": "1"}"#))
+    );
+}

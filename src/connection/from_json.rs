@@ -1,12 +1,14 @@
 //! Airflow's `Connection.from_json`: the JSON form of a connection, with its normalisations.
+//! The logic is the same in the three `Connection` classes; their constructors differ (the
+//! empty password, the `team_name` keyword, the extra check).
 
 use super::pyjson::{self, PyValue};
 use super::pyurl::py_repr;
-use super::{Connection, normalize_conn_type, uri, validate_extra};
+use super::{Connection, ConnectionSemantics, normalize_conn_type, uri, validate_extra};
 use crate::error::Error;
 
-/// Parses the JSON form (`conn_id` is set by the caller).
-pub fn from_json(value: &str) -> Result<Connection, Error> {
+/// Parses the JSON form as `semantics` does (`conn_id` is set by the caller).
+pub fn from_json(value: &str, semantics: ConnectionSemantics) -> Result<Connection, Error> {
     let parsed = pyjson::loads(value).map_err(|e| {
         Error::invalid_value(format!(
             "the JSON is not valid: {} at character {}",
@@ -37,12 +39,13 @@ pub fn from_json(value: &str) -> Result<Connection, Error> {
             "host" => connection.host = optional_string(&key, value)?,
             "login" => connection.login = optional_string(&key, value)?,
             "password" => {
-                connection.password = optional_string(&key, value)?.filter(|p| !p.is_empty())
+                connection.password = optional_string(&key, value)?
+                    .filter(|p| !p.is_empty() || !semantics.drops_empty_password())
             }
             "schema" => connection.schema = optional_string(&key, value)?,
             "uri" => uri_value = optional_string(&key, value)?.filter(|u| !u.is_empty()),
             // core3 accepts a team name; the connection record does not carry it.
-            "team_name" => {
+            "team_name" if semantics.accepts_team_name() => {
                 optional_string(&key, value)?;
             }
             "conn_id" => {
@@ -77,13 +80,11 @@ pub fn from_json(value: &str) -> Result<Connection, Error> {
                  this object.",
             ));
         }
-        let mut parsed = uri::parse_uri(&uri_text)?;
+        let mut parsed = uri::parse_uri(&uri_text, semantics)?;
         parsed.description = connection.description;
         return Ok(parsed);
     }
-    if let Some(extra) = &connection.extra {
-        validate_extra(extra)?;
-    }
+    validate_extra(connection.extra.as_deref(), semantics)?;
     Ok(connection)
 }
 
@@ -155,8 +156,10 @@ fn py_int_str(text: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
+    const CORE: ConnectionSemantics = ConnectionSemantics::Core;
+
     fn parse(text: &str) -> Connection {
-        from_json(text).unwrap()
+        from_json(text, CORE).unwrap()
     }
 
     #[test]
@@ -205,13 +208,13 @@ mod tests {
                 "{falsy}"
             );
         }
-        let e = from_json(r#"{"port": "abc"}"#).unwrap_err();
+        let e = from_json(r#"{"port": "abc"}"#, CORE).unwrap_err();
         assert_eq!(
             e.message(),
             "Expected integer value for `port`, but got 'abc' instead."
         );
-        assert!(from_json(r#"{"port": "1__0"}"#).is_err());
-        assert!(from_json(r#"{"port": [1]}"#).is_err());
+        assert!(from_json(r#"{"port": "1__0"}"#, CORE).is_err());
+        assert!(from_json(r#"{"port": [1]}"#, CORE).is_err());
     }
 
     #[test]
@@ -219,14 +222,14 @@ mod tests {
         let c = parse(r#"{"extra": {}, "conn_type": "", "password": ""}"#);
         assert_eq!((c.extra, c.conn_type, c.password), (None, None, None));
         assert!(
-            from_json(r#"{"hostname": "x"}"#)
+            from_json(r#"{"hostname": "x"}"#, CORE)
                 .unwrap_err()
                 .message()
                 .contains("'hostname'")
         );
-        assert!(from_json(r#"{"conn_id": "x"}"#).is_err());
-        assert!(from_json(r#"{"extra": "not json"}"#).is_err());
-        assert!(from_json(r#"{"extra": [1]}"#).is_err());
+        assert!(from_json(r#"{"conn_id": "x"}"#, CORE).is_err());
+        assert!(from_json(r#"{"extra": "not json"}"#, CORE).is_err());
+        assert!(from_json(r#"{"extra": [1]}"#, CORE).is_err());
     }
 
     #[test]
@@ -236,14 +239,42 @@ mod tests {
             (c.host.as_deref(), c.description.as_deref()),
             (Some("h"), Some("d"))
         );
-        assert!(from_json(r#"{"uri": "mysql://h", "host": "x"}"#).is_err());
+        assert!(from_json(r#"{"uri": "mysql://h", "host": "x"}"#, CORE).is_err());
+    }
+
+    #[test]
+    fn the_constructors_differ_where_airflow_does() {
+        let [core, sdk, af2] = ConnectionSemantics::ALL;
+        let empty_password = r#"{"password": ""}"#;
+        assert_eq!(from_json(empty_password, core).unwrap().password, None);
+        assert_eq!(from_json(empty_password, af2).unwrap().password, None);
+        assert_eq!(
+            from_json(empty_password, sdk).unwrap().password.as_deref(),
+            Some("")
+        );
+        let team = r#"{"conn_type": "http", "team_name": "t"}"#;
+        assert!(from_json(team, core).is_ok());
+        assert!(from_json(team, sdk).is_err());
+        assert!(from_json(team, af2).is_err());
+        for extra in [r#"{"extra": "notjson"}"#, r#"{"extra": [1, 2]}"#] {
+            assert!(from_json(extra, core).is_err());
+            assert!(from_json(extra, sdk).is_ok());
+            assert!(from_json(extra, af2).is_ok());
+        }
+        assert_eq!(
+            from_json(r#"{"uri": "x://h?a=1"}"#, sdk)
+                .unwrap()
+                .extra
+                .as_deref(),
+            Some(r#"{"a": "1"}"#)
+        );
     }
 
     #[test]
     fn errors_never_quote_the_password() {
-        let e = from_json(r#"{"password": "PASSWORDVALUE", "bad json"#).unwrap_err();
+        let e = from_json(r#"{"password": "PASSWORDVALUE", "bad json"#, CORE).unwrap_err();
         assert!(!e.to_string().contains("PASSWORDVALUE"));
-        let e = from_json(r#"{"password": "PASSWORDVALUE", "port": "x"}"#).unwrap_err();
+        let e = from_json(r#"{"password": "PASSWORDVALUE", "port": "x"}"#, CORE).unwrap_err();
         assert!(!e.to_string().contains("PASSWORDVALUE"));
     }
 

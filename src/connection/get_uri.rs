@@ -1,12 +1,22 @@
-//! Airflow 3.3 core `Connection.get_uri()`: a connection back to its URI form.
+//! Airflow's `Connection.get_uri()`: a connection back to its URI form. Airflow 3.3 core and
+//! the task SDK share the algorithm; Airflow 2.10 differs for a host whose protocol equals the
+//! type. (The core's explicit all-values-are-strings test before the flat query form changes
+//! nothing: a non-string value never survives the `parse_qsl` comparison the others make.)
 
-use super::Connection;
 use super::pyjson::{self, PyValue};
 use super::pyurl::{parse_qs_dict, quote, urlencode};
 use super::uri::EXTRA_KEY;
+use super::{Connection, ConnectionSemantics};
 
-/// The URI Airflow's `get_uri()` gives for `connection`.
+/// The URI Airflow 3.3 core's `get_uri()` gives for `connection`: [`get_uri_as`] with
+/// [`ConnectionSemantics::Core`].
 pub fn get_uri(connection: &Connection) -> String {
+    get_uri_as(connection, ConnectionSemantics::Core)
+}
+
+/// The URI the `get_uri()` of the class `semantics` names gives for `connection`. A non-JSON
+/// or non-object extra (which only the SDK and Airflow 2.10 accept) takes the `__extra__` form.
+pub fn get_uri_as(connection: &Connection, semantics: ConnectionSemantics) -> String {
     let conn_type = connection.conn_type.as_deref().filter(|t| !t.is_empty());
     let mut uri = match conn_type {
         Some(t) => format!("{}://", t.to_lowercase().replace('_', "-")),
@@ -15,8 +25,14 @@ pub fn get_uri(connection: &Connection) -> String {
 
     let host = connection.host.as_deref();
     let (host_to_use, protocol_to_add) = match host.and_then(|h| h.split_once("://")) {
-        // The protocol equals the type: the whole host is quoted (Airflow 3, #51953).
-        Some((protocol, _)) if Some(protocol) == connection.conn_type.as_deref() => (host, None),
+        // The protocol equals the type: the whole host is quoted (Airflow 3, #51953); Airflow
+        // 2.10 writes `type://type://host`.
+        Some((protocol, _))
+            if semantics.quotes_host_with_own_protocol()
+                && Some(protocol) == connection.conn_type.as_deref() =>
+        {
+            (host, None)
+        }
         Some((protocol, rest)) => (Some(rest), Some(protocol)),
         None => (host, None),
     };
@@ -120,5 +136,36 @@ mod tests {
             uri_of(r#"{"conn_type": "x", "schema": "a/b", "extra": {"k": "v w"}}"#),
             "x:///a%2Fb?k=v+w"
         );
+    }
+
+    #[test]
+    fn airflow2_repeats_a_protocol_equal_to_the_type() {
+        let c = deserialize_connection("c", "spark://spark%3A%2F%2Fmaster:7077").unwrap();
+        assert_eq!(
+            get_uri_as(&c, ConnectionSemantics::TaskSdk),
+            "spark://spark%3A%2F%2Fmaster:7077"
+        );
+        assert_eq!(
+            get_uri_as(&c, ConnectionSemantics::Airflow2),
+            "spark://spark://master:7077"
+        );
+    }
+
+    #[test]
+    fn non_object_extras_take_the_extra_key_form() {
+        for (extra, query) in [
+            ("notjson", "notjson"),
+            ("[1, 2]", "%5B1%2C+2%5D"),
+            ("{}", "%7B%7D"),
+        ] {
+            let c = Connection {
+                extra: Some(extra.into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                get_uri_as(&c, ConnectionSemantics::TaskSdk),
+                format!("///?__extra__={query}")
+            );
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! Airflow connections: the record, and `deserialize_connection` (a URI, or JSON when the
-//! stripped value starts with `{`), as Airflow 3.3's core `airflow.models.Connection` does it.
+//! stripped value starts with `{`) and `get_uri`, as one of the three `Connection` classes
+//! Airflow uses does them ([`ConnectionSemantics`]): Airflow 3.3's core
+//! `airflow.models.Connection` (the default), the Airflow 3 task SDK's, or Airflow 2.10's.
 //!
 //! Error messages say what is wrong and where; they never hold the value or the password.
 
@@ -13,7 +15,61 @@ use std::fmt;
 
 use crate::error::Error;
 
-pub use get_uri::get_uri;
+pub use get_uri::{get_uri, get_uri_as};
+
+/// Whose `Connection` class the parsing and `get_uri()` reproduce. The three share the URI and
+/// JSON formats and differ on a few inputs only (see the README's "Connection parity").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ConnectionSemantics {
+    /// Airflow 3.3 core `airflow.models.Connection` (scheduler, API server, DAG processor,
+    /// CLI): JSON-typed query values, `extra` must be a JSON object, an empty password is
+    /// `None`, the conn-id sanitiser, the `team_name` JSON key.
+    #[default]
+    Core,
+    /// The Airflow 3 task SDK's `airflow.sdk.Connection` (task-sdk 1.3): what tasks receive.
+    /// Query values stay strings, `extra` is not checked, an empty password stays `""`, and
+    /// the id is kept as given.
+    TaskSdk,
+    /// Airflow 2.10 core `airflow.models.Connection`: query values stay strings, a non-object
+    /// `extra` is only warned about, and `get_uri()` writes a host whose protocol equals the
+    /// type as `type://type://host` (which it cannot parse back).
+    Airflow2,
+}
+
+impl ConnectionSemantics {
+    /// The three, in declaration order.
+    pub const ALL: [ConnectionSemantics; 3] = [Self::Core, Self::TaskSdk, Self::Airflow2];
+
+    /// Non-empty URI query values are JSON-decoded (core, since Airflow 3.2).
+    fn types_query_values(self) -> bool {
+        self == Self::Core
+    }
+
+    /// A truthy `extra` must be the JSON text of an object (core3; Airflow 2.10 only warns).
+    fn requires_object_extra(self) -> bool {
+        self == Self::Core
+    }
+
+    /// The password setter drops a falsy password (the SQLAlchemy model; not the SDK's).
+    fn drops_empty_password(self) -> bool {
+        self != Self::TaskSdk
+    }
+
+    /// The conn id goes through `sanitize_conn_id` (the SQLAlchemy model; not the SDK's).
+    fn sanitizes_conn_id(self) -> bool {
+        self != Self::TaskSdk
+    }
+
+    /// The constructor takes a `team_name` keyword (core3 only).
+    fn accepts_team_name(self) -> bool {
+        self == Self::Core
+    }
+
+    /// `get_uri()` quotes a host whose protocol equals the type whole (#51953, Airflow 3).
+    fn quotes_host_with_own_protocol(self) -> bool {
+        self != Self::Airflow2
+    }
+}
 
 /// An Airflow connection; `None` is Python's `None`. `Debug` hides the password and extras.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -56,8 +112,18 @@ impl fmt::Debug for Connection {
 }
 
 /// Airflow's `BaseSecretsBackend.deserialize_connection(conn_id, value)` with the core
-/// `Connection` class.
+/// `Connection` class: [`deserialize_connection_as`] with [`ConnectionSemantics::Core`].
 pub fn deserialize_connection(conn_id: &str, value: &str) -> Result<Connection, Error> {
+    deserialize_connection_as(conn_id, value, ConnectionSemantics::Core)
+}
+
+/// Airflow's `BaseSecretsBackend.deserialize_connection(conn_id, value)` with the
+/// `Connection` class `semantics` names.
+pub fn deserialize_connection_as(
+    conn_id: &str,
+    value: &str,
+    semantics: ConnectionSemantics,
+) -> Result<Connection, Error> {
     let value = py_strip(value);
     let mut connection = match value.chars().next() {
         None => {
@@ -65,11 +131,15 @@ pub fn deserialize_connection(conn_id: &str, value: &str) -> Result<Connection, 
                 "connection {conn_id:?}: the value is empty or only whitespace"
             )));
         }
-        Some('{') => from_json::from_json(value),
-        Some(_) => uri::parse_uri(value),
+        Some('{') => from_json::from_json(value, semantics),
+        Some(_) => uri::parse_uri(value, semantics),
     }
     .map_err(|e| e.context(&format!("connection {conn_id:?}")))?;
-    connection.conn_id = sanitize_conn_id(conn_id);
+    connection.conn_id = if semantics.sanitizes_conn_id() {
+        sanitize_conn_id(conn_id)
+    } else {
+        Some(conn_id.to_string())
+    };
     Ok(connection)
 }
 
@@ -80,13 +150,15 @@ fn py_strip(value: &str) -> &str {
 }
 
 /// Airflow's `sanitize_conn_id`: at most 250 characters of `[\w#!()\-.:/\\]`, else `None`.
+/// Python's `$` also matches before a final `\n`, which the match then leaves out.
 pub fn sanitize_conn_id(conn_id: &str) -> Option<String> {
-    let valid = !conn_id.is_empty()
+    let matched = conn_id.strip_suffix('\n').unwrap_or(conn_id);
+    let valid = !matched.is_empty()
         && conn_id.chars().count() <= 250
-        && conn_id
+        && matched
             .chars()
             .all(|c| c.is_alphanumeric() || "_#!()-.:/\\".contains(c));
-    valid.then(|| conn_id.to_string())
+    valid.then(|| matched.to_string())
 }
 
 /// Airflow's `_normalize_conn_type`: exactly `postgresql` becomes `postgres`, else `-` -> `_`.
@@ -98,8 +170,15 @@ fn normalize_conn_type(conn_type: &str) -> String {
     }
 }
 
-/// Core3's check on `extra`: it must be JSON text of an object.
-fn validate_extra(extra: &str) -> Result<(), Error> {
+/// Core3's check on `extra`: a truthy one must be JSON text of an object (an empty string is
+/// not checked, as the setter checks truthy values only). The other classes accept anything.
+fn validate_extra(extra: Option<&str>, semantics: ConnectionSemantics) -> Result<(), Error> {
+    let Some(extra) = extra.filter(|e| !e.is_empty()) else {
+        return Ok(());
+    };
+    if !semantics.requires_object_extra() {
+        return Ok(());
+    }
     match pyjson::loads(extra) {
         Ok(pyjson::PyValue::Dict(_)) => Ok(()),
         Ok(_) => Err(Error::invalid_value(
@@ -137,6 +216,23 @@ mod tests {
         assert_eq!(sanitize_conn_id("<script>"), None);
         assert_eq!(sanitize_conn_id(&"a".repeat(251)), None);
         assert_eq!(sanitize_conn_id(""), None);
+        assert_eq!(sanitize_conn_id("abc\n"), Some("abc".into()));
+        assert_eq!(sanitize_conn_id("abc\n\n"), None);
+        assert_eq!(sanitize_conn_id("\n"), None);
+        assert_eq!(sanitize_conn_id(&format!("{}\n", "a".repeat(250))), None);
+    }
+
+    #[test]
+    fn only_the_sdk_keeps_the_conn_id_as_given() {
+        for (semantics, want) in [
+            (ConnectionSemantics::Core, None),
+            (ConnectionSemantics::TaskSdk, Some("my conn!")),
+            (ConnectionSemantics::Airflow2, None),
+        ] {
+            let c = deserialize_connection_as("my conn!", "http://h", semantics).unwrap();
+            assert_eq!(c.conn_id.as_deref(), want, "{semantics:?}");
+        }
+        assert_eq!(ConnectionSemantics::default(), ConnectionSemantics::Core);
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! Airflow 3.3 core `Connection._parse_from_uri`, step for step over the `urlsplit` emulation.
+//! Airflow's URI parsing (core `Connection._parse_from_uri`, the task SDK's
+//! `Connection.from_uri`), step for step over the `urlsplit` emulation. The three classes run
+//! the same steps; they differ in the query typing, the empty password and the extra check.
 
 use super::pyjson::{self, PyValue};
 use super::pyurl::{self, SplitResult, UrlError};
-use super::{Connection, normalize_conn_type, validate_extra};
+use super::{Connection, ConnectionSemantics, normalize_conn_type, validate_extra};
 use crate::error::Error;
 
 /// The query key whose value is the whole extra as JSON text.
@@ -16,8 +18,8 @@ fn invalid_connection_string() -> Error {
     Error::invalid_value("Invalid connection string.")
 }
 
-/// Parses a connection URI (`conn_id` is set by the caller).
-pub fn parse_uri(uri: &str) -> Result<Connection, Error> {
+/// Parses a connection URI as `semantics` does (`conn_id` is set by the caller).
+pub fn parse_uri(uri: &str, semantics: ConnectionSemantics) -> Result<Connection, Error> {
     let scheme_count = uri.matches("://").count();
     if scheme_count > 2 {
         return Err(invalid_connection_string());
@@ -50,11 +52,9 @@ pub fn parse_uri(uri: &str) -> Result<Connection, Error> {
     let extra = if parts.query.is_empty() {
         None
     } else {
-        Some(query_to_extra(&parts.query))
+        Some(query_to_extra(&parts.query, semantics.types_query_values()))
     };
-    if let Some(extra) = &extra {
-        validate_extra(extra)?;
-    }
+    validate_extra(extra.as_deref(), semantics)?;
     Ok(Connection {
         conn_id: None,
         conn_type: Some(normalize_conn_type(&conn_type)),
@@ -62,8 +62,10 @@ pub fn parse_uri(uri: &str) -> Result<Connection, Error> {
         host: Some(host),
         schema: Some(schema),
         login: username.map(pyurl::unquote),
-        // Core's password setter drops a falsy password.
-        password: password.map(pyurl::unquote).filter(|p| !p.is_empty()),
+        // Core's password setter drops a falsy password; the SDK keeps `""`.
+        password: password
+            .map(pyurl::unquote)
+            .filter(|p| !p.is_empty() || !semantics.drops_empty_password()),
         port: port.map(i64::from),
         extra,
     })
@@ -83,8 +85,9 @@ fn netloc_to_hostname(parts: &SplitResult) -> String {
 }
 
 /// The query as Airflow stores it: `__extra__` verbatim if present, else a JSON object of the
-/// query's pairs with every non-empty value that is JSON decoded (core3, since Airflow 3.2).
-fn query_to_extra(query: &str) -> String {
+/// query's pairs; with `typed` (core3, since Airflow 3.2) every non-empty value that is JSON is
+/// decoded, else the values stay strings.
+fn query_to_extra(query: &str, typed: bool) -> String {
     let pairs = pyurl::parse_qs_dict(query);
     if let Some((_, extra)) = pairs.iter().find(|(k, _)| k == EXTRA_KEY) {
         return extra.clone();
@@ -92,7 +95,7 @@ fn query_to_extra(query: &str) -> String {
     let dict = pairs
         .into_iter()
         .map(|(key, value)| {
-            let decoded = if value.is_empty() {
+            let decoded = if value.is_empty() || !typed {
                 PyValue::Str(value)
             } else {
                 pyjson::loads(&value).unwrap_or(PyValue::Str(value))
@@ -107,8 +110,10 @@ fn query_to_extra(query: &str) -> String {
 mod tests {
     use super::*;
 
+    const CORE: ConnectionSemantics = ConnectionSemantics::Core;
+
     fn parse(uri: &str) -> Connection {
-        parse_uri(uri).unwrap()
+        parse_uri(uri, CORE).unwrap()
     }
 
     #[test]
@@ -152,9 +157,9 @@ mod tests {
             (c.host.as_deref(), c.port, c.schema.as_deref()),
             (Some("https://example.com"), Some(8080), Some("path"))
         );
-        assert!(parse_uri("spark://spark://spark-master:7077").is_err());
-        assert!(parse_uri("a://b://c://d").is_err());
-        assert!(parse_uri("http://user:pw@https://h").is_err());
+        assert!(parse_uri("spark://spark://spark-master:7077", CORE).is_err());
+        assert!(parse_uri("a://b://c://d", CORE).is_err());
+        assert!(parse_uri("http://user:pw@https://h", CORE).is_err());
     }
 
     #[test]
@@ -162,7 +167,7 @@ mod tests {
         let c = parse(r#"aws://?__extra__=%7B%22a%22%3A+1%7D&ignored=1"#);
         assert_eq!(c.extra.as_deref(), Some(r#"{"a": 1}"#));
         assert!(
-            parse_uri("aws://?__extra__=%5B1%5D").is_err(),
+            parse_uri("aws://?__extra__=%5B1%5D", CORE).is_err(),
             "extra must be an object"
         );
         assert_eq!(
@@ -173,9 +178,43 @@ mod tests {
     }
 
     #[test]
+    fn the_three_semantics_differ_where_airflow_does() {
+        let [core, sdk, af2] = ConnectionSemantics::ALL;
+        let typed = "x://h?a=1&b=true&c=";
+        assert_eq!(
+            parse_uri(typed, core).unwrap().extra.as_deref(),
+            Some(r#"{"a": 1, "b": true, "c": ""}"#)
+        );
+        for s in [sdk, af2] {
+            assert_eq!(
+                parse_uri(typed, s).unwrap().extra.as_deref(),
+                Some(r#"{"a": "1", "b": "true", "c": ""}"#)
+            );
+        }
+        assert_eq!(parse_uri("x://u:@h", core).unwrap().password, None);
+        assert_eq!(parse_uri("x://u:@h", af2).unwrap().password, None);
+        assert_eq!(
+            parse_uri("x://u:@h", sdk).unwrap().password.as_deref(),
+            Some("")
+        );
+        for bad_extra in ["x://h?__extra__=%5B1%5D", "x://h?__extra__=nope"] {
+            assert!(parse_uri(bad_extra, core).is_err());
+            assert!(parse_uri(bad_extra, sdk).is_ok());
+            assert!(parse_uri(bad_extra, af2).is_ok());
+        }
+        // An empty `__extra__` is falsy: nobody checks it.
+        for s in ConnectionSemantics::ALL {
+            assert_eq!(
+                parse_uri("x://h?__extra__=", s).unwrap().extra.as_deref(),
+                Some("")
+            );
+        }
+    }
+
+    #[test]
     fn empty_password_is_none_and_bad_ports_fail() {
         assert_eq!(parse("x://user:@h").password, None);
-        assert!(parse_uri("x://h:port").is_err());
-        assert!(parse_uri("x://h:70000").is_err());
+        assert!(parse_uri("x://h:port", CORE).is_err());
+        assert!(parse_uri("x://h:70000", CORE).is_err());
     }
 }

@@ -1,17 +1,20 @@
 //! The WIT exports, mapped onto the core: `backend` resource, `parse-connection`,
-//! `connection-uri`.
+//! `connection-uri` (each with the chosen connection semantics), and `plan-grants`.
 
 use std::cell::RefCell;
 
 use super::bindings::exports::airflow_ssm::secrets::lookup::{Guest, GuestBackend};
 use super::bindings::exports::airflow_ssm::secrets::types::{
-    AwsError as WitAwsError, Connection as WitConnection, Error as WitError,
+    AwsError as WitAwsError, Connection as WitConnection, ConnectionSemantics as WitSemantics,
+    Error as WitError, Grants as WitGrants,
 };
 use super::http::WasiTransport;
-use crate::backend::{Backend, Kind, Platform};
-use crate::connection::{self, Connection};
+use crate::backend::{Backend, Kind, Platform, Targets};
+use crate::config::BackendConfig;
+use crate::connection::{self, Connection, ConnectionSemantics};
+use crate::endpoint::Endpoint;
 use crate::error::{AwsError, Error, ErrorKind};
-use crate::platform::{ProcessEnvironment, ProcessFilesystem, SystemClock};
+use crate::platform::{Clock, ProcessEnvironment, ProcessFilesystem, SystemClock};
 
 /// The exported component.
 pub struct Component;
@@ -134,19 +137,83 @@ impl GuestBackend for BackendResource {
     fn clear_cache(&self) {
         self.backend.borrow_mut().clear_cache();
     }
+
+    fn set_connection_semantics(&self, semantics: WitSemantics) {
+        self.backend
+            .borrow_mut()
+            .set_connection_semantics(from_wit_semantics(semantics));
+    }
 }
 
 impl Guest for Component {
     type Backend = BackendResource;
 
-    fn parse_connection(conn_id: String, value: String) -> Result<WitConnection, WitError> {
-        connection::deserialize_connection(&conn_id, &value)
+    fn parse_connection(
+        conn_id: String,
+        value: String,
+        semantics: WitSemantics,
+    ) -> Result<WitConnection, WitError> {
+        connection::deserialize_connection_as(&conn_id, &value, from_wit_semantics(semantics))
             .map(to_wit_connection)
             .map_err(to_wit_error)
     }
 
-    fn connection_uri(conn: WitConnection) -> Result<String, WitError> {
-        Ok(connection::get_uri(&from_wit_connection(conn)))
+    fn connection_uri(conn: WitConnection, semantics: WitSemantics) -> Result<String, WitError> {
+        Ok(connection::get_uri_as(
+            &from_wit_connection(conn),
+            from_wit_semantics(semantics),
+        ))
+    }
+
+    fn plan_grants(backend_kwargs: String) -> Result<WitGrants, WitError> {
+        let config = BackendConfig::from_json(&backend_kwargs).map_err(to_wit_error)?;
+        let targets = Targets::resolve(
+            &config,
+            &ProcessEnvironment,
+            &ProcessFilesystem,
+            SystemClock.now(),
+        )
+        .map_err(to_wit_error)?;
+        let mut endpoints: Vec<String> = Vec::new();
+        for endpoint in std::iter::once(&targets.ssm).chain(&targets.credential_endpoints) {
+            let origin = origin(endpoint);
+            if !endpoints.contains(&origin) {
+                endpoints.push(origin);
+            }
+        }
+        let mut read_only_files: Vec<String> = Vec::new();
+        for file in &targets.files {
+            if std::path::Path::new(file).is_absolute() && !read_only_files.contains(file) {
+                read_only_files.push(file.clone());
+            }
+        }
+        Ok(WitGrants {
+            endpoints,
+            read_only_files,
+        })
+    }
+}
+
+/// `scheme://host:port` of an endpoint, with the scheme's default port (443, 80) filled in.
+fn origin(endpoint: &Endpoint) -> String {
+    let scheme = endpoint.scheme();
+    let default_port = if scheme == "http" { 80 } else { 443 };
+    match endpoint.authority().parse::<http::uri::Authority>() {
+        Ok(authority) => format!(
+            "{scheme}://{}:{}",
+            authority.host(),
+            authority.port_u16().unwrap_or(default_port)
+        ),
+        // Endpoints are validated when resolved; keep whatever this one says.
+        Err(_) => format!("{scheme}://{}", endpoint.authority()),
+    }
+}
+
+fn from_wit_semantics(semantics: WitSemantics) -> ConnectionSemantics {
+    match semantics {
+        WitSemantics::Core => ConnectionSemantics::Core,
+        WitSemantics::TaskSdk => ConnectionSemantics::TaskSdk,
+        WitSemantics::Airflow2 => ConnectionSemantics::Airflow2,
     }
 }
 
@@ -194,6 +261,6 @@ fn to_wit_error(e: Error) -> WitError {
         ErrorKind::Throttled(a) => WitError::Throttled(to_wit_aws(a)),
         ErrorKind::Service(a) => WitError::Service(to_wit_aws(a)),
         ErrorKind::Transport => WitError::Transport(e.message().to_string()),
-        _ => WitError::InvalidValue(e.message().to_string()),
+        ErrorKind::InvalidValue => WitError::InvalidValue(e.message().to_string()),
     }
 }
