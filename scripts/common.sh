@@ -10,12 +10,75 @@ ensure_wasm_target() {
   fi
 }
 
-# The component, built with the size-tuned `component` profile.
+# The size tools, pinned; installed once and kept under target/ (see README "Size").
+WASM_TOOLS_VERSION=1.263.0
+
+# `wasm-tools` (unbundle, embed, new, strip, validate) in target/tools, built once from crates.io.
+ensure_wasm_tools() {
+  WASM_TOOLS="$PWD/target/tools/bin/wasm-tools"
+  if ! "$WASM_TOOLS" --version 2>/dev/null | grep -q " $WASM_TOOLS_VERSION\b"; then
+    echo "==> installing wasm-tools $WASM_TOOLS_VERSION into target/tools (once, a few minutes)"
+    cargo install --locked --quiet --root target/tools wasm-tools --version "$WASM_TOOLS_VERSION" \
+      --no-default-features --features component,strip,validate
+  fi
+}
+
+# `wasm-opt` (binaryen), from the system; installed with apt-get when missing and possible.
+ensure_wasm_opt() {
+  command -v wasm-opt >/dev/null && return
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  if command -v apt-get >/dev/null && { [ -z "$sudo" ] || command -v sudo >/dev/null; }; then
+    echo "==> installing binaryen (wasm-opt) with apt-get"
+    $sudo apt-get install -y -qq binaryen >/dev/null ||
+      { $sudo apt-get update -qq && $sudo apt-get install -y -qq binaryen >/dev/null; }
+  fi
+  command -v wasm-opt >/dev/null || {
+    echo "error: wasm-opt is needed to shrink the component: install binaryen" \
+      "(apt-get install binaryen, brew install binaryen, or a release from" \
+      "github.com/WebAssembly/binaryen) and put wasm-opt on PATH" >&2
+    return 1
+  }
+}
+
+# The component, built with the size-tuned `component` profile, then shrunk: binaryen does not
+# read components, so the core module is taken out (`unbundle`), run through `wasm-opt -Oz`,
+# given back the component's own world (`embed`) and wrapped again (`new`), as the toolchain's
+# wasm-component-ld does; custom sections (names) are dropped. The result replaces cargo's file
+# (a plain `cargo build` puts the unshrunk one back) and is cached by the input's SHA-256 in
+# target/wasm32-wasip2/component/shrunk/.
 build_component() {
   ensure_wasm_target
   echo "==> building the component (wasm32-wasip2, profile component)"
   cargo build --locked --target wasm32-wasip2 --profile component
-  export SSM_SECRETS_COMPONENT="$PWD/target/wasm32-wasip2/component/ssm_secrets.wasm"
+  local dir="$PWD/target/wasm32-wasip2/component"
+  export SSM_SECRETS_COMPONENT="$dir/ssm_secrets.wasm"
+  local cache
+  cache="$dir/shrunk/$(sha256sum "$dir/deps/ssm_secrets.wasm" | cut -c1-64).wasm"
+  if [ ! -f "$cache" ]; then
+    ensure_wasm_tools
+    ensure_wasm_opt
+    echo "==> shrinking the component (wasm-opt -Oz on its core module)"
+    local work="$dir/shrunk/work"
+    rm -rf "$work" && mkdir -p "$work"
+    "$WASM_TOOLS" component wit "$dir/deps/ssm_secrets.wasm" -o "$work/world.wit"
+    "$WASM_TOOLS" component unbundle "$dir/deps/ssm_secrets.wasm" --threshold 65536 \
+      --module-dir "$work" -o "$work/outer.wasm"
+    wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+      --enable-mutable-globals --enable-multivalue --enable-reference-types \
+      "$work/unbundled-module0.wasm" -o "$work/core.wasm"
+    "$WASM_TOOLS" component embed "$work/world.wit" --world root "$work/core.wasm" \
+      -o "$work/embedded.wasm"
+    "$WASM_TOOLS" component new "$work/embedded.wasm" -o "$work/component.wasm"
+    "$WASM_TOOLS" strip --all "$work/component.wasm" -o "$work/stripped.wasm"
+    "$WASM_TOOLS" validate "$work/stripped.wasm"
+    mv "$work/stripped.wasm" "$cache"
+    rm -rf "$work"
+  fi
+  # A new file, not cargo's hard link to deps/ (which keeps the unshrunk input).
+  cp "$cache" "$dir/ssm_secrets.wasm.tmp"
+  mv "$dir/ssm_secrets.wasm.tmp" "$SSM_SECRETS_COMPONENT"
+  echo "==> component: $SSM_SECRETS_COMPONENT ($(wc -c <"$SSM_SECRETS_COMPONENT") bytes)"
 }
 
 # The Python wheel: the native host (PyO3 over host-example, built by maturin) with the
