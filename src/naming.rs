@@ -4,9 +4,10 @@
 //! with `/`, ensures a leading `/`, and filters ids with `re.match(pattern, id, re.IGNORECASE)`.
 //! With a team it asks for `<prefix>/<team>--<id>` first. Nothing in the id is escaped.
 
-use regex_lite::{Regex, RegexBuilder};
-
 use crate::error::Error;
+
+#[path = "pattern.rs"]
+mod pattern;
 
 /// One kind of lookup (connections, variables or config): its prefix and optional filter.
 #[derive(Debug, Clone)]
@@ -65,32 +66,26 @@ impl Lookup {
 }
 
 /// A `*_lookup_pattern`: Python `re.match(pattern, id, re.IGNORECASE)`, i.e. case-insensitive
-/// and anchored at the start only.
+/// and anchored at the start only (the syntax accepted is in `pattern.rs`).
 #[derive(Debug, Clone)]
 pub struct LookupPattern {
-    regex: Regex,
+    pattern: pattern::Pattern,
 }
 
 impl LookupPattern {
     /// Compiles `pattern`; `key` names the kwarg in the error.
     pub fn new(key: &str, pattern: &str) -> Result<Self, Error> {
-        // `\A(?:...)`: anchored at the start only, as re.match; the group keeps `a|b` whole.
-        let regex = RegexBuilder::new(&format!(r"\A(?:{pattern})"))
-            .case_insensitive(true)
-            .build()
-            .map_err(|e| {
-                let detail = e.to_string();
-                let first = detail.lines().last().unwrap_or("").trim();
-                Error::configuration(format!(
-                    "backend_kwargs `{key}` is not a valid regular expression: {first}"
-                ))
-            })?;
-        Ok(LookupPattern { regex })
+        let pattern = pattern::Pattern::new(pattern).map_err(|why| {
+            Error::configuration(format!(
+                "backend_kwargs `{key}` is not a regular expression we match exactly as Python does: {why}"
+            ))
+        })?;
+        Ok(LookupPattern { pattern })
     }
 
     /// Whether `id` passes the filter.
     pub fn matches(&self, id: &str) -> bool {
-        self.regex.is_match(id)
+        self.pattern.matches(id)
     }
 }
 
