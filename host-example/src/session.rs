@@ -136,6 +136,32 @@ impl Session {
         )
     }
 
+    /// What `backend_kwargs` needs, as the component plans it (`plan-grants`), in an instance
+    /// that sees `options.env` and, read-only, the directories of the shared files that
+    /// environment names, and may reach nothing: how hosts that cannot run the core natively
+    /// (Node) learn their grants. This host computes the same natively ([`Grants::for_backend`]).
+    pub fn plan(
+        runtime: &Runtime,
+        backend_kwargs: &str,
+        options: SessionOptions,
+    ) -> Result<crate::ComponentGrants, CallError> {
+        let mut read_only_dirs: Vec<std::path::PathBuf> = options
+            .env
+            .iter()
+            .filter(|(name, _)| name == "AWS_CONFIG_FILE" || name == "AWS_SHARED_CREDENTIALS_FILE")
+            .filter_map(|(_, file)| std::path::Path::new(file).parent().map(Into::into))
+            .filter(|dir: &std::path::PathBuf| dir.is_absolute() && dir.is_dir())
+            .collect();
+        read_only_dirs.sort();
+        read_only_dirs.dedup();
+        let grants = Grants {
+            policy: EgressPolicy::deny_all(),
+            read_only_dirs,
+        };
+        let mut session = Self::instantiate(runtime, grants, options).map_err(CallError::Host)?;
+        session.plan_grants(backend_kwargs)
+    }
+
     /// Instantiates the component and opens a backend from `backend_kwargs`. Outgoing requests
     /// are allowed only to the endpoints that configuration implies.
     pub fn open(
@@ -366,7 +392,7 @@ impl Session {
 
     /// `plan-grants`: what `backend_kwargs` needs, as the component resolves it with the
     /// environment and files this session gives it (offline).
-    pub fn grants(&mut self, backend_kwargs: &str) -> Result<WitGrants, CallError> {
+    pub fn plan_grants(&mut self, backend_kwargs: &str) -> Result<WitGrants, CallError> {
         flatten(
             self.instance
                 .airflow_ssm_secrets_lookup()
