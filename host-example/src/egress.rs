@@ -165,7 +165,8 @@ pub type Handler = Arc<
 /// Where an allowed request goes.
 #[derive(Clone)]
 pub enum Upstream {
-    /// The real network (`wasmtime_wasi_http::default_send_request`: hyper, rustls, webpki roots).
+    /// The real network, over kept-alive connections shared by the whole process (see
+    /// [`crate::pool`]: hyper, rustls, webpki roots, as `wasmtime_wasi_http`'s default sender).
     Network,
     /// Answered inside the host from a fixture file.
     Fixture(Arc<Fixture>),
@@ -212,14 +213,7 @@ impl WasiHttpHooks for EgressHooks {
             }
             let done: IoFuture = Box::new(async { Ok(()) });
             match upstream {
-                Upstream::Network => {
-                    let (response, io) =
-                        wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-                    Ok((
-                        response.map(BodyExt::boxed_unsync),
-                        Box::new(io) as IoFuture,
-                    ))
-                }
+                Upstream::Network => Ok((crate::pool::send(request, Some(options)).await?, done)),
                 Upstream::Fixture(fixture) => {
                     let request = collect(request).await?;
                     // A fixture stands in for SSM only; STS, containers and IMDS are absent.

@@ -5,6 +5,8 @@
 //! - [`session`]: one store with one `backend` resource, and typed calls into it;
 //! - [`egress`]: which endpoints a configuration implies, and the `wasi:http` hook that
 //!   enforces that, caps timeouts, and sends through the network, a fixture or a test handler;
+//! - [`pool`]: the network upstream, HTTP/1.1 over kept-alive connections shared by the
+//!   process;
 //! - [`fixture`]: SSM answered from a JSON file of parameters;
 //! - [`cli`]: the command-line contract of DESIGN.md.
 #![deny(unsafe_code)]
@@ -13,6 +15,7 @@ pub mod cli;
 pub mod connection;
 pub mod egress;
 pub mod fixture;
+pub mod pool;
 pub mod runtime;
 pub mod session;
 

@@ -2,6 +2,10 @@
 //! twice, through the host's HTTP hook and through a real loopback HTTP server, with the
 //! documented outcome and attempt count, and no secret in any error text. `cargo test --release
 //! -p host-example --test fault_matrix -- --nocapture` prints the table that the README shows.
+//!
+//! The loopback cases go through the host's pooled network upstream; two more cases exist only
+//! there: a kept-alive connection that the server closes while idle, and one it resets after
+//! reading a request (tests/common/ssm_mock.rs serves them).
 
 mod common;
 
@@ -12,6 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use common::ssm_mock::{SsmMock, SsmMockBuilder};
 use host_example::egress::Handler;
 use host_example::session::CallError;
 use host_example::{Error, HttpError, Runtime, Session, SessionOptions, Upstream};
@@ -157,6 +162,71 @@ const SCENARIOS: &[Scenario] = &[
         attempts: 3,
     },
 ];
+
+/// A case of the pooled network upstream: one lookup opens a kept-alive connection, then the
+/// server misbehaves on it and a second lookup must still get the right value.
+struct PooledScenario {
+    name: &'static str,
+    mock: fn(SsmMockBuilder) -> SsmMockBuilder,
+    /// Between the two lookups.
+    pause: Duration,
+    /// Attempts of the second lookup.
+    attempts: usize,
+    connections: usize,
+}
+
+const POOLED: &[PooledScenario] = &[
+    PooledScenario {
+        name: "idle kept-alive connection closed by the server (pooled)",
+        mock: |m| m.idle_close(Duration::from_millis(100)),
+        pause: Duration::from_millis(400),
+        attempts: 1,
+        connections: 2,
+    },
+    PooledScenario {
+        name: "reset after reading the request, reused connection (pooled)",
+        mock: |m| m.reset_when(|seen| seen.connection == 0 && seen.on_connection == 1),
+        pause: Duration::ZERO,
+        attempts: 2,
+        connections: 2,
+    },
+];
+
+/// Runs a pooled case; returns (outcome text, attempts of the second lookup, its time).
+fn run_pooled(scenario: &PooledScenario) -> (String, usize, Duration) {
+    let mock = (scenario.mock)(SsmMock::builder("pooled").value(|_| "ok".into())).start();
+    let kwargs = serde_json::json!({ "endpoint_url": mock.url() }).to_string();
+    let mut session = Session::open(runtime(), &kwargs, options(Upstream::Network)).unwrap();
+    let context = scenario.name;
+    assert_eq!(
+        session.get_variable("v", None).unwrap().as_deref(),
+        Some("ok"),
+        "{context}: first lookup"
+    );
+    std::thread::sleep(scenario.pause);
+    let started = Instant::now();
+    let result = session.get_variable("v", None);
+    let elapsed = started.elapsed();
+    let text = match &result {
+        Ok(v) => format!("value {v:?}"),
+        Err(e) => e.to_string(),
+    };
+    for secret in [SECRET_KEY, PARAMETER_SECRET] {
+        assert!(!text.contains(secret), "{context}: secret in {text}");
+    }
+    assert!(
+        matches!(&result, Ok(Some(v)) if v == "ok"),
+        "{context}: want the value, got {text}"
+    );
+    let attempts = mock.requests() - 1;
+    assert_eq!(attempts, scenario.attempts, "{context}: attempts");
+    assert_eq!(
+        mock.connections(),
+        scenario.connections,
+        "{context}: connections"
+    );
+    (text, attempts, elapsed)
+}
 
 fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -439,6 +509,17 @@ fn fault_matrix() {
                     scenario.name,
                     hook_time.as_secs_f64(),
                     loop_time.as_secs_f64()
+                ));
+            });
+        }
+        for scenario in POOLED {
+            let table = &table;
+            scope.spawn(move || {
+                let (text, attempts, time) = run_pooled(scenario);
+                table.lock().unwrap().push(format!(
+                    "| {} | {text} | {attempts} | - / {:.2} s |",
+                    scenario.name,
+                    time.as_secs_f64()
                 ));
             });
         }

@@ -1,6 +1,8 @@
 //! Running the `host-example` binary as a user would.
 #![allow(dead_code)]
 
+pub mod ssm_mock;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
