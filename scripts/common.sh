@@ -64,6 +64,10 @@ build_component() {
     "$WASM_TOOLS" component wit "$dir/deps/ssm_secrets.wasm" -o "$work/world.wit"
     "$WASM_TOOLS" component unbundle "$dir/deps/ssm_secrets.wasm" --threshold 65536 \
       --module-dir "$work" -o "$work/outer.wasm"
+    if [ ! -f "$work/unbundled-module0.wasm" ] || [ -e "$work/unbundled-module1.wasm" ]; then
+      echo "error: expected exactly one large core module in the component" >&2
+      return 1
+    fi
     wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
       --enable-mutable-globals --enable-multivalue --enable-reference-types \
       "$work/unbundled-module0.wasm" -o "$work/core.wasm"
@@ -72,6 +76,7 @@ build_component() {
     "$WASM_TOOLS" component new "$work/embedded.wasm" -o "$work/component.wasm"
     "$WASM_TOOLS" strip --all "$work/component.wasm" -o "$work/stripped.wasm"
     "$WASM_TOOLS" validate "$work/stripped.wasm"
+    find "$dir/shrunk" -maxdepth 1 -name '*.wasm' -delete # older builds' outputs
     mv "$work/stripped.wasm" "$cache"
     rm -rf "$work"
   fi
