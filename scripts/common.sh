@@ -116,3 +116,38 @@ airflow_venv() {
   "$venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps \
     "$SSM_SECRETS_WHEEL"
 }
+
+# `wac` (wac-cli, pinned, without the registry client) in target/tools, built once from crates.io.
+WAC_VERSION=0.12.0
+ensure_wac() {
+  WAC="$PWD/target/tools/bin/wac"
+  if ! "$WAC" --version 2>/dev/null | grep -q " $WAC_VERSION\b"; then
+    echo "==> installing wac-cli $WAC_VERSION into target/tools (once, a few minutes)"
+    cargo install --locked --quiet --root target/tools wac-cli --version "$WAC_VERSION" \
+      --no-default-features
+  fi
+}
+
+# The local secrets endpoint: the `endpoint/` crate (a wasi:http/proxy component importing
+# `airflow-ssm:secrets/lookup`) built with the `component` profile, then composed with the lookup
+# component by `wac plug` into target/endpoint/ssm_endpoint.wasm, which imports only WASI.
+build_endpoint() {
+  build_component
+  echo "==> building the endpoint (wasm32-wasip2, profile component)"
+  cargo build --locked --target wasm32-wasip2 --profile component -p ssm-endpoint
+  ensure_wac
+  ensure_wasm_tools
+  mkdir -p target/endpoint
+  export SSM_SECRETS_ENDPOINT="$PWD/target/endpoint/ssm_endpoint.wasm"
+  echo "==> composing the endpoint with the lookup component (wac plug)"
+  "$WAC" plug --plug "$SSM_SECRETS_COMPONENT" \
+    target/wasm32-wasip2/component/ssm_endpoint.wasm -o "$SSM_SECRETS_ENDPOINT.tmp"
+  "$WASM_TOOLS" validate "$SSM_SECRETS_ENDPOINT.tmp"
+  if "$WASM_TOOLS" component wit "$SSM_SECRETS_ENDPOINT.tmp" | grep -E '^\s*import ' |
+    grep -v ' wasi:'; then
+    echo "error: the composed endpoint imports something other than WASI" >&2
+    return 1
+  fi
+  mv "$SSM_SECRETS_ENDPOINT.tmp" "$SSM_SECRETS_ENDPOINT"
+  echo "==> endpoint: $SSM_SECRETS_ENDPOINT ($(wc -c <"$SSM_SECRETS_ENDPOINT") bytes)"
+}

@@ -3,7 +3,7 @@
 # the end-to-end runs against moto's standalone server on 127.0.0.1, the Python wheel against
 # Airflow 3.3 and 2.10 (each in its own virtualenv) and the Node test (jco).
 source "$(dirname "$0")/common.sh"
-build_component
+build_endpoint
 
 export MOTO_VENV="${MOTO_VENV:-$PWD/target/moto-venv}"
 if [ ! -x "$MOTO_VENV/bin/moto_server" ]; then

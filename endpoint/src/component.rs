@@ -101,6 +101,11 @@ fn serve(state: &State, route: Route) -> Reply {
         Ok(backend) => backend,
         Err(f) => return reply::failure_reply(f),
     };
+    let what = match &route {
+        Route::Parameter { name } => reply::describe(None, name),
+        Route::Airflow { kind, key, .. } => reply::describe(Some(*kind), key),
+        Route::Ping => unreachable!("answered above"),
+    };
     let outcome = match route {
         Route::Ping => unreachable!("answered above"),
         Route::Parameter { name } => match state.prefixes.lookup_for(&name) {
@@ -126,7 +131,7 @@ fn serve(state: &State, route: Route) -> Reply {
     };
     match outcome {
         Ok(Some(body)) => Reply::ok(body),
-        Ok(None) => reply::not_found("the parameter"),
+        Ok(None) => reply::not_found(&what),
         Err(f) => reply::failure_reply(&f),
     }
 }

@@ -33,13 +33,15 @@ impl Reply {
     }
 }
 
-/// `{"error": kind, "code": code, "message": message}` with `status`.
+/// `{"error": kind, "code": code, "message": message}` (in that order) with `status`.
 pub fn error_reply(status: u16, kind: &str, code: &str, message: &str) -> Reply {
-    let body = serde_json::json!({"error": kind, "code": code, "message": message});
-    Reply {
-        status,
-        body: body.to_string(),
-    }
+    let body = format!(
+        "{{\"error\":{},\"code\":{},\"message\":{}}}",
+        Value::from(kind),
+        Value::from(code),
+        Value::from(message)
+    );
+    Reply { status, body }
 }
 
 /// An AWS error reply as the lookup interface carries it.
@@ -99,7 +101,7 @@ pub fn failure_reply(failure: &Failure) -> Reply {
     }
 }
 
-/// 404 for a lookup that found nothing.
+/// 404 for a lookup that found nothing; `what` names it (a name or key, never a value).
 pub fn not_found(what: &str) -> Reply {
     error_reply(
         404,
@@ -107,6 +109,17 @@ pub fn not_found(what: &str) -> Reply {
         "ParameterNotFound",
         &format!("{what} was not found"),
     )
+}
+
+/// How a not-found reply names a lookup: `variable "x"`, `parameter "/a/b"`, ...
+pub fn describe(kind: Option<Kind>, key: &str) -> String {
+    let kind = match kind {
+        None => "parameter",
+        Some(Kind::Connection) => "connection",
+        Some(Kind::Variable) => "variable",
+        Some(Kind::Config) => "config option",
+    };
+    format!("{kind} {}", Value::from(key))
 }
 
 /// SSM's `GetParameter` reply, as far as the lookup interface knows it: name and value.
