@@ -8,6 +8,7 @@
 //!   get-variable    KEY...
 //!   get-config      KEY...
 //!   parse-connection CONN_ID VALUE        offline: no network
+//!   serve [--listen 127.0.0.1:2773]       the local secrets endpoint (see `crate::serve`)
 //! ```
 //!
 //! Exit status: 0 found; 3 not found; 1 error; 2 usage error. With several ids: 1 if any lookup
@@ -32,10 +33,13 @@ commands:
   get-variable    KEY...           raw variable values
   get-config      KEY...           raw config values
   parse-connection CONN_ID VALUE   parse a connection value offline
+  serve [--listen ADDR]            serve the lookups over HTTP (default 127.0.0.1:2773) with
+                                   the composed endpoint component; see the README
 
 options:
   --component PATH       the component (.wasm); default: $SSM_SECRETS_COMPONENT, then
-                         ../wasm32-wasip2/component/ssm_secrets.wasm next to this program
+                         ../wasm32-wasip2/component/ssm_secrets.wasm next to this program;
+                         for serve: $SSM_SECRETS_ENDPOINT, then ../endpoint/ssm_endpoint.wasm
   --backend-kwargs JSON  Airflow's [secrets] backend_kwargs object (default {})
   --fixture FILE         answer SSM requests from a JSON file of parameters (no AWS needed)
   --json                 print every result as one JSON line
@@ -72,6 +76,8 @@ pub enum Command {
     GetConfig,
     /// `parse-connection`
     ParseConnection,
+    /// `serve`: its operand is the `--listen` address, when given.
+    Serve,
 }
 
 /// Parsed arguments.
@@ -138,12 +144,25 @@ pub fn parse_args(args: &[String]) -> Result<Parsed, String> {
             "get-variable" => break Command::GetVariable,
             "get-config" => break Command::GetConfig,
             "parse-connection" => break Command::ParseConnection,
+            "serve" => break Command::Serve,
             other if other.starts_with('-') => return Err(format!("unknown option {other}")),
             other => return Err(format!("unknown command {other:?}")),
         }
     };
-    let operands: Vec<String> = rest.cloned().collect();
+    let mut operands: Vec<String> = rest.cloned().collect();
     match command {
+        Command::Serve => {
+            operands = match operands.as_slice() {
+                [] => Vec::new(),
+                [flag, addr] if flag == "--listen" => {
+                    addr.parse::<std::net::SocketAddr>().map_err(|_| {
+                        format!("--listen needs an address such as 127.0.0.1:2773, not {addr:?}")
+                    })?;
+                    vec![addr.clone()]
+                }
+                _ => return Err("serve takes only --listen ADDR".into()),
+            };
+        }
         Command::ParseConnection if operands.len() != 2 => {
             return Err("parse-connection needs CONN_ID and VALUE".into());
         }
@@ -243,7 +262,7 @@ pub fn lookups(
                     })
                     .collect()
             }),
-        Command::ParseConnection => unreachable!("parse-connection is not a lookup"),
+        Command::ParseConnection | Command::Serve => unreachable!("not a lookup"),
     };
     outcomes.unwrap_or_else(|e| ids.iter().map(|_| Outcome::Failed(e.to_string())).collect())
 }
@@ -316,6 +335,22 @@ mod tests {
         assert!(args(&["--fixture"]).is_err());
         assert_eq!(args(&["--help"]).unwrap(), Parsed::Help);
         assert!(args(&["--connection-semantics", "sdk", "get-connection", "c"]).is_err());
+        assert!(args(&["serve", "--listen"]).is_err());
+        assert!(args(&["serve", "--listen", "nowhere"]).is_err());
+        assert!(args(&["serve", "x"]).is_err());
+    }
+
+    #[test]
+    fn serve_and_its_address() {
+        let serve = |list: &[&str]| match args(list).unwrap() {
+            Parsed::Run(a) => (a.command, a.operands),
+            Parsed::Help => panic!("expected a command"),
+        };
+        assert_eq!(serve(&["serve"]), (Command::Serve, vec![]));
+        assert_eq!(
+            serve(&["--fixture", "f.json", "serve", "--listen", "127.0.0.1:0"]),
+            (Command::Serve, vec!["127.0.0.1:0".to_string()])
+        );
     }
 
     #[test]

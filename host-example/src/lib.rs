@@ -8,6 +8,7 @@
 //! - [`pool`]: the network upstream, HTTP/1.1 over kept-alive connections shared by the
 //!   process;
 //! - [`fixture`]: SSM answered from a JSON file of parameters;
+//! - [`serve`]: the local secrets endpoint (`host-example serve`), a `wasi:http/proxy` host;
 //! - [`cli`]: the command-line contract of DESIGN.md.
 #![deny(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod egress;
 pub mod fixture;
 pub mod pool;
 pub mod runtime;
+pub mod serve;
 pub mod session;
 
 /// Bindings generated from `wit/ssm-secrets.wit`.

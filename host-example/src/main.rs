@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use host_example::cli::{self, Args, Command, Outcome, Parsed, exit};
 use host_example::fixture::Fixture;
-use host_example::{Runtime, Session, SessionOptions, Upstream};
+use host_example::{Runtime, Session, SessionOptions, Upstream, serve};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,7 +46,77 @@ fn component_path(args: &Args) -> PathBuf {
     target_dir.join("wasm32-wasip2/component/ssm_secrets.wasm")
 }
 
+/// For `serve`: `--component`, then `$SSM_SECRETS_ENDPOINT`, then the composed endpoint that
+/// `build_endpoint` (scripts/common.sh) leaves in `target/endpoint/`.
+fn endpoint_path(args: &Args) -> PathBuf {
+    if let Some(path) = &args.component {
+        return path.clone();
+    }
+    if let Some(path) = std::env::var_os("SSM_SECRETS_ENDPOINT") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let target_dir = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .unwrap_or(exe.as_path());
+    target_dir.join("endpoint/ssm_endpoint.wasm")
+}
+
+/// `serve`: the composed endpoint over HTTP until the process is stopped.
+fn serve(args: &Args, upstream: Upstream) -> i32 {
+    let path = endpoint_path(args);
+    if !path.exists() {
+        return fail(format!(
+            "endpoint component not found at {}: build it with `source scripts/common.sh && \
+             build_endpoint`, or pass --component",
+            path.display()
+        ));
+    }
+    let listen = args
+        .operands
+        .first()
+        .map_or(serve::DEFAULT_LISTEN, String::as_str);
+    let listen = match listen.parse() {
+        Ok(listen) => listen,
+        Err(_) => return fail(format!("--listen: not an address: {listen:?}")),
+    };
+    let options = serve::ServeOptions {
+        listen,
+        backend_kwargs: args.backend_kwargs.clone(),
+        env: SessionOptions::new(Upstream::Network)
+            .aws_env_from_process()
+            .env,
+        upstream,
+        instances: serve::DEFAULT_INSTANCES,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the server's runtime: {e}")),
+    };
+    match runtime.block_on(serve::serve(&path, options)) {
+        Ok(()) => exit::FOUND,
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+fn upstream(args: &Args) -> Result<Upstream, String> {
+    match &args.fixture {
+        Some(path) => Fixture::from_file(path).map(|fixture| Upstream::Fixture(Arc::new(fixture))),
+        None => Ok(Upstream::Network),
+    }
+}
+
 fn run(args: Args) -> i32 {
+    if args.command == Command::Serve {
+        return match upstream(&args) {
+            Ok(upstream) => serve(&args, upstream),
+            Err(message) => fail(message),
+        };
+    }
     let path = component_path(&args);
     if !path.exists() {
         return fail(format!(
@@ -81,12 +151,9 @@ fn run(args: Args) -> i32 {
         return cli::report(&[outcome], args.json, &mut stdout, &mut stderr);
     }
 
-    let upstream = match &args.fixture {
-        Some(path) => match Fixture::from_file(path) {
-            Ok(fixture) => Upstream::Fixture(Arc::new(fixture)),
-            Err(message) => return fail(message),
-        },
-        None => Upstream::Network,
+    let upstream = match upstream(&args) {
+        Ok(upstream) => upstream,
+        Err(message) => return fail(message),
     };
     let options = SessionOptions::new(upstream).aws_env_from_process();
     let outcomes: Vec<Outcome> = match Session::open(&runtime, &args.backend_kwargs, options) {

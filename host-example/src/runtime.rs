@@ -23,10 +23,7 @@ pub struct Runtime {
 impl Runtime {
     /// Compiles the component at `path`.
     pub fn from_file(path: &Path) -> wasmtime::Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            wasmtime::format_err!("cannot read the component {}: {e}", path.display())
-        })?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes(&read_component(path)?)
     }
 
     /// Compiles a component from its bytes.
@@ -44,38 +41,9 @@ impl Runtime {
         path: &Path,
         cache_dir: &Path,
     ) -> wasmtime::Result<(Self, CacheOutcome)> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            wasmtime::format_err!("cannot read the component {}: {e}", path.display())
-        })?;
+        let bytes = read_component(path)?;
         let engine = Engine::new(&Config::new())?;
-        let Some(dir) = usable_cache_dir(cache_dir) else {
-            let component = Component::new(&engine, &bytes)?;
-            return Ok((Self::link(engine, component)?, CacheOutcome::Unusable));
-        };
-        let artifact = dir.join(format!("{}.cwasm", cache_key(&engine, &bytes)));
-        // Read into memory rather than mapped: a file replaced or truncated while mapped would
-        // fault the process.
-        if let Ok(precompiled) = std::fs::read(&artifact) {
-            // SAFETY: the artifact was written by `precompile_component` of this wasmtime
-            // version, for this engine configuration (both are in its name), into a directory
-            // only this user can write (checked by `usable_cache_dir`); wasmtime still checks
-            // its header and version and refuses anything else.
-            #[allow(unsafe_code)]
-            let loaded = unsafe { Component::deserialize(&engine, &precompiled) };
-            if let Ok(component) = loaded {
-                return Ok((Self::link(engine, component)?, CacheOutcome::Hit));
-            }
-        }
-        let compiled = engine.precompile_component(&bytes)?;
-        let stored = store_atomically(&dir, &artifact, &compiled).is_ok();
-        // SAFETY: `compiled` was produced just now by this engine.
-        #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize(&engine, &compiled)? };
-        let outcome = if stored {
-            CacheOutcome::Stored
-        } else {
-            CacheOutcome::Unusable
-        };
+        let (component, outcome) = compile_cached(&engine, &bytes, cache_dir)?;
         Ok((Self::link(engine, component)?, outcome))
     }
 
@@ -90,8 +58,8 @@ impl Runtime {
 
     fn link(engine: Engine, component: Component) -> wasmtime::Result<Self> {
         let mut linker = Linker::<HostState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         let pre = SsmBackendPre::new(linker.instantiate_pre(&component)?)?;
         Ok(Runtime {
             engine,
@@ -126,6 +94,61 @@ impl Runtime {
     pub(crate) fn pre(&self) -> &SsmBackendPre<HostState> {
         &self.pre
     }
+}
+
+/// Compiles the component file at `path` for `engine` the way [`Runtime::load`] does (through
+/// the precompiled cache in [`default_cache_dir`] when there is one, else in memory), for hosts
+/// that link it into another world (e.g. `wasi:http/proxy`, see [`crate::serve`]).
+pub fn load_component(engine: &Engine, path: &Path) -> wasmtime::Result<(Component, CacheOutcome)> {
+    let bytes = read_component(path)?;
+    match default_cache_dir() {
+        Some(dir) => compile_cached(engine, &bytes, &dir),
+        None => Ok((Component::new(engine, &bytes)?, CacheOutcome::Unusable)),
+    }
+}
+
+fn read_component(path: &Path) -> wasmtime::Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| wasmtime::format_err!("cannot read the component {}: {e}", path.display()))
+}
+
+/// The component `bytes` for `engine`, through the precompiled cache in `cache_dir`: the cached
+/// artifact is keyed by the component's SHA-256, the wasmtime version and the engine's
+/// compatibility hash, so any change to either side compiles afresh. A cache that cannot be
+/// used (unsafe permissions, unwritable) is skipped, never trusted.
+fn compile_cached(
+    engine: &Engine,
+    bytes: &[u8],
+    cache_dir: &Path,
+) -> wasmtime::Result<(Component, CacheOutcome)> {
+    let Some(dir) = usable_cache_dir(cache_dir) else {
+        return Ok((Component::new(engine, bytes)?, CacheOutcome::Unusable));
+    };
+    let artifact = dir.join(format!("{}.cwasm", cache_key(engine, bytes)));
+    // Read into memory rather than mapped: a file replaced or truncated while mapped would
+    // fault the process.
+    if let Ok(precompiled) = std::fs::read(&artifact) {
+        // SAFETY: the artifact was written by `precompile_component` of this wasmtime
+        // version, for this engine configuration (both are in its name), into a directory
+        // only this user can write (checked by `usable_cache_dir`); wasmtime still checks
+        // its header and version and refuses anything else.
+        #[allow(unsafe_code)]
+        let loaded = unsafe { Component::deserialize(engine, &precompiled) };
+        if let Ok(component) = loaded {
+            return Ok((component, CacheOutcome::Hit));
+        }
+    }
+    let compiled = engine.precompile_component(bytes)?;
+    let stored = store_atomically(&dir, &artifact, &compiled).is_ok();
+    // SAFETY: `compiled` was produced just now by this engine.
+    #[allow(unsafe_code)]
+    let component = unsafe { Component::deserialize(engine, &compiled)? };
+    let outcome = if stored {
+        CacheOutcome::Stored
+    } else {
+        CacheOutcome::Unusable
+    };
+    Ok((component, outcome))
 }
 
 /// What the precompiled cache did.

@@ -1,0 +1,513 @@
+//! `host-example serve` with the composed endpoint, as a user runs it: every route against the
+//! demo fixture and against moto's standalone server (signature checking on), the guard
+//! (token, `X-Forwarded-For`, method, route, length), and no secret in any error body or in the
+//! server's output.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const TOKEN: &str = "serve-test-token-0123456789";
+
+/// `$SSM_SECRETS_ENDPOINT`, else the workspace's `target/endpoint/ssm_endpoint.wasm`.
+fn endpoint_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("SSM_SECRETS_ENDPOINT") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("endpoint/ssm_endpoint.wasm");
+    assert!(
+        path.exists(),
+        "the endpoint {} is missing: run `bash scripts/test.sh`",
+        path.display()
+    );
+    path
+}
+
+/// A running `host-example serve` on a free loopback port, stopped on drop.
+struct Served {
+    child: Child,
+    addr: String,
+}
+
+impl Served {
+    /// Starts the server with a clean environment (`env` plus `PATH`) and waits for its
+    /// `listening on` line.
+    fn start(env: &[(&str, &str)], args: &[&str]) -> Served {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_host-example"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .arg("--component")
+            .arg(endpoint_path())
+            .args(args)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("host-example serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let Some(addr) = line.trim().strip_prefix("listening on http://") else {
+            let mut stderr = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+            panic!("no `listening on` line: {line:?}; stderr: {stderr}");
+        };
+        Served {
+            addr: addr.to_string(),
+            child,
+        }
+    }
+
+    /// One request on its own connection: status and body.
+    fn request(&self, method: &str, target: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut head =
+            format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).unwrap();
+        let reply = String::from_utf8(reply).unwrap();
+        let (head, body) = reply.split_once("\r\n\r\n").expect("a complete reply");
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, body.to_string())
+    }
+
+    /// `GET` with the token.
+    fn get(&self, target: &str) -> (u16, String) {
+        self.request("GET", target, &[("X-Aws-Parameters-Secrets-Token", TOKEN)])
+    }
+
+    /// `GET` with the token, the body as JSON.
+    fn get_json(&self, target: &str) -> (u16, Value) {
+        let (status, body) = self.get(target);
+        let json = serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON: {body}"));
+        (status, json)
+    }
+
+    /// Stops the server and returns everything it printed.
+    fn output(mut self) -> String {
+        let _ = self.child.kill();
+        let mut all = String::new();
+        let _ = self.child.stdout.take().unwrap().read_to_string(&mut all);
+        let _ = self.child.stderr.take().unwrap().read_to_string(&mut all);
+        all
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fixture_server(extra_env: &[(&str, &str)]) -> Served {
+    let fixture = common::demo_fixture();
+    let mut env = vec![
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "fixture-secret-key"),
+    ];
+    env.extend_from_slice(extra_env);
+    Served::start(
+        &env,
+        &[
+            "--backend-kwargs",
+            r#"{"region_name": "eu-west-1"}"#,
+            "--fixture",
+            fixture.to_str().unwrap(),
+        ],
+    )
+}
+
+/// Every value in the demo fixture: none may appear in an error body or a log line.
+const FIXTURE_SECRETS: [&str; 4] = ["s3cr", "t0ken", "hello from SSM", "fixture-secret-key"];
+
+#[test]
+fn every_route_against_the_fixture() {
+    let served = fixture_server(&[("AWS_TOKEN", TOKEN)]);
+    assert_eq!(served.request("GET", "/ping", &[]), (200, "healthy".into()));
+
+    let (status, body) = served.get_json("/airflow/variables/greeting");
+    assert_eq!(
+        (status, body),
+        (200, json!({"key": "greeting", "value": "hello from SSM"}))
+    );
+    let (status, body) = served.get_json("/airflow/variables/greeting?team=blue");
+    assert_eq!(status, 200, "the plain name is the team fallback: {body}");
+    let (status, body) = served.get_json("/airflow/config/sql_alchemy_conn");
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["value"],
+        "postgresql+psycopg2://airflow:airflow@db.example.internal/airflow"
+    );
+
+    // The connection object is the CLI's, key for key.
+    let (status, body) = served.get_json("/airflow/connections/demo_postgres");
+    assert_eq!(status, 200, "{body}");
+    let out = common::cli(
+        &[("AWS_ACCESS_KEY_ID", "A"), ("AWS_SECRET_ACCESS_KEY", "s")],
+        &[
+            "--backend-kwargs",
+            r#"{"region_name": "eu-west-1"}"#,
+            "--fixture",
+            common::demo_fixture().to_str().unwrap(),
+            "get-connection",
+            "demo_postgres",
+        ],
+    );
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body, cli);
+    assert_eq!(body["password"], "s3cr@t");
+    let keys: Vec<&str> = [
+        "conn_id",
+        "conn_type",
+        "description",
+        "host",
+        "schema",
+        "login",
+    ]
+    .into_iter()
+    .chain(["password", "port", "extra", "uri"])
+    .collect();
+    assert_eq!(body.as_object().unwrap().len(), keys.len());
+    for key in keys {
+        assert!(body.get(key).is_some(), "{key} missing: {body}");
+    }
+
+    // The Lambda extension's route, for each kind of name.
+    let (status, body) = served.get_json(
+        "/systemsmanager/parameters/get?name=%2Fairflow%2Fvariables%2Fgreeting&withDecryption=true",
+    );
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!({"Parameter": {"Name": "/airflow/variables/greeting", "Value": "hello from SSM"}})
+        )
+    );
+    let (status, body) =
+        served.get_json("/systemsmanager/parameters/get?name=/airflow/connections/demo_spark");
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["Parameter"]["Value"],
+        "spark://spark%3A%2F%2Fspark-master-0.spark-master.spark:7077"
+    );
+    for refused in [
+        "/systemsmanager/parameters/get?name=/airflow/variables/greeting&version=1",
+        "/systemsmanager/parameters/get?name=/airflow/variables/greeting&label=prod",
+        "/systemsmanager/parameters/get?name=/airflow/variables/greeting&withDecryption=false",
+        "/systemsmanager/parameters/get?name=/elsewhere/x",
+        "/systemsmanager/parameters/get",
+        "/airflow/config/x?team=blue",
+    ] {
+        let (status, body) = served.get_json(refused);
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("bad-request")),
+            "{refused}"
+        );
+    }
+
+    // Not found, and an AWS error with its status and code.
+    let (status, body) = served.get_json("/airflow/variables/missing");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("ParameterNotFound"))
+    );
+    let (status, body) = served.get_json("/airflow/connections/missing");
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = served.get_json("/airflow/variables/forbidden");
+    assert_eq!(
+        (status, body["error"].as_str(), body["code"].as_str()),
+        (403, Some("access-denied"), Some("AccessDeniedException"))
+    );
+
+    // Warm instances: the same answers again, many times, on the same server.
+    for _ in 0..20 {
+        assert_eq!(served.get("/airflow/variables/greeting").0, 200);
+    }
+    let output = served.output();
+    for secret in FIXTURE_SECRETS.iter().chain([&TOKEN]) {
+        assert!(!output.contains(secret), "{output}");
+    }
+}
+
+#[test]
+fn the_guard() {
+    let served = fixture_server(&[("AWS_SESSION_TOKEN", TOKEN)]);
+    let route = "/airflow/variables/greeting";
+    let mut bodies = Vec::new();
+    let mut expect = |(status, body): (u16, String), want: u16, kind: &str| {
+        assert_eq!(status, want, "{body}");
+        let json: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["error"], kind, "{body}");
+        assert!(
+            json["code"].is_string() && json["message"].is_string(),
+            "{body}"
+        );
+        bodies.push(body);
+    };
+    expect(served.request("GET", route, &[]), 403, "forbidden");
+    let wrong = "serve-test-token-0123456788";
+    let header = |token| [("X-Aws-Parameters-Secrets-Token", token)];
+    expect(
+        served.request("GET", route, &header(wrong)),
+        403,
+        "forbidden",
+    );
+    expect(
+        served.request("GET", route, &header("short")),
+        403,
+        "forbidden",
+    );
+    let forwarded = [
+        ("X-Aws-Parameters-Secrets-Token", TOKEN),
+        ("X-Forwarded-For", "203.0.113.9"),
+    ];
+    expect(served.request("GET", route, &forwarded), 400, "bad-request");
+    expect(
+        served.request("POST", route, &header(TOKEN)),
+        405,
+        "method-not-allowed",
+    );
+    expect(
+        served.request("DELETE", route, &header(TOKEN)),
+        405,
+        "method-not-allowed",
+    );
+    expect(
+        served.get("/secretsmanager/get?secretId=x"),
+        404,
+        "not-found",
+    );
+    expect(served.get("/airflow/"), 404, "not-found");
+    let long = format!("/airflow/variables/{}", "a".repeat(3000));
+    expect(served.get(&long), 400, "bad-request");
+    let long = format!(
+        "/systemsmanager/parameters/get?name=/airflow/variables/{}",
+        "b".repeat(2100)
+    );
+    expect(served.get(&long), 400, "bad-request");
+    expect(served.get("/airflow/variables/%ff"), 400, "bad-request");
+    // The token passes the guard on the same server.
+    assert_eq!(served.get(route).0, 200);
+
+    let output = served.output();
+    for text in bodies.iter().chain([&output]) {
+        for secret in FIXTURE_SECRETS.iter().chain([&TOKEN, &wrong]) {
+            assert!(!text.contains(secret), "{secret:?} in {text}");
+        }
+    }
+}
+
+#[test]
+fn a_token_from_a_file_and_none_at_all() {
+    let dir = std::env::temp_dir().join(format!("ssm-serve-token-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let value = format!("file://{}", file.display());
+    let served = fixture_server(&[("AWS_CONTAINER_AUTHORIZATION_TOKEN", value.as_str())]);
+    assert_eq!(served.get("/airflow/variables/greeting").0, 200);
+    drop(served);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // No token: /ping answers, everything else is refused with a clear error, not a trap.
+    let served = fixture_server(&[]);
+    assert_eq!(served.request("GET", "/ping", &[]).0, 200);
+    let (status, body) = served.get_json("/airflow/variables/greeting");
+    assert_eq!((status, body["error"].as_str()), (500, Some("no-token")));
+    assert!(body["message"].as_str().unwrap().contains("AWS_TOKEN"));
+    // The server still serves after that.
+    assert_eq!(served.get("/airflow/variables/greeting").0, 500);
+    assert_eq!(served.request("GET", "/ping", &[]).0, 200);
+}
+
+#[test]
+fn a_configuration_error_is_a_reply() {
+    let served = Served::start(
+        &[("AWS_TOKEN", TOKEN)],
+        &["--backend-kwargs", r#"{"connections_prefix": 5}"#],
+    );
+    let (status, body) = served.get_json("/airflow/variables/x");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (500, Some("configuration")),
+        "{body}"
+    );
+}
+
+fn venv() -> PathBuf {
+    let venv = std::env::var_os("MOTO_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/moto-venv"));
+    assert!(
+        venv.join("bin/moto_server").exists(),
+        "moto is not installed in {}: run `bash scripts/test.sh`",
+        venv.display()
+    );
+    venv
+}
+
+/// A moto server on a free loopback port, stopped on drop.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(venv().join("bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start listening");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn every_route_through_moto_with_signature_checking() {
+    let moto = Moto::start();
+    let uri = "postgresql://reporting:pa%24%24word@warehouse.internal:5439/dwh";
+    let parameters = json!([
+        {"name": "/airflow/variables/plain", "value": "a String value", "type": "String"},
+        {"name": "/airflow/variables/secure", "value": "a SecureString value", "type": "SecureString"},
+        {"name": "/airflow/connections/warehouse", "value": uri, "type": "SecureString"},
+        {"name": "/airflow/config/fernet_key", "value": "fernet-from-ssm", "type": "SecureString"},
+    ]);
+    let setup = Command::new(venv().join("bin/python"))
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/setup.py"))
+        .args([&moto.endpoint, &parameters.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let keys: Value = serde_json::from_slice(&setup.stdout).unwrap();
+    let (key_id, secret) = (
+        keys["access_key_id"].as_str().unwrap(),
+        keys["secret_access_key"].as_str().unwrap(),
+    );
+    let kwargs = json!({"endpoint_url": moto.endpoint, "region_name": "us-east-1"}).to_string();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id),
+        ("AWS_SECRET_ACCESS_KEY", secret),
+        ("AWS_TOKEN", TOKEN),
+    ];
+    let served = Served::start(&env, &["--backend-kwargs", &kwargs]);
+
+    assert_eq!(served.request("GET", "/ping", &[]).0, 200);
+    let (status, body) = served.get_json("/airflow/variables/secure");
+    assert_eq!(
+        (status, body["value"].as_str()),
+        (200, Some("a SecureString value"))
+    );
+    let (status, body) = served.get_json("/airflow/variables/plain?team=blue");
+    assert_eq!(
+        (status, body["value"].as_str()),
+        (200, Some("a String value"))
+    );
+    let (status, body) = served.get_json("/airflow/config/fernet_key");
+    assert_eq!(
+        (status, body["value"].as_str()),
+        (200, Some("fernet-from-ssm"))
+    );
+    let (status, body) = served.get_json("/airflow/connections/warehouse");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            &body["conn_type"],
+            &body["host"],
+            &body["password"],
+            &body["port"]
+        ),
+        (
+            &json!("postgres"),
+            &json!("warehouse.internal"),
+            &json!("pa$$word"),
+            &json!(5439)
+        )
+    );
+    let (status, body) = served
+        .get_json("/systemsmanager/parameters/get?name=%2Fairflow%2Fconnections%2Fwarehouse&withDecryption=true");
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!({"Parameter": {"Name": "/airflow/connections/warehouse", "Value": uri}})
+        )
+    );
+    let (status, body) = served.get_json("/airflow/variables/missing");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("ParameterNotFound"))
+    );
+    let output = served.output();
+    for text in [secret, "pa$$word", "fernet-from-ssm", TOKEN] {
+        assert!(!output.contains(text), "{output}");
+    }
+
+    // Signed with a wrong secret: moto refuses the signature; the reply carries AWS's code and
+    // status, and no secret.
+    let wrong = "wrong-secret-0123456789abcdefghij";
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id),
+        ("AWS_SECRET_ACCESS_KEY", wrong),
+        ("AWS_TOKEN", TOKEN),
+    ];
+    let served = Served::start(&env, &["--backend-kwargs", &kwargs]);
+    let (status, body) = served.get("/airflow/variables/plain");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["code"], "SignatureDoesNotMatch", "{body}");
+    assert!((400..500).contains(&status), "{status} {body}");
+    let output = served.output();
+    for text in [&body, &output] {
+        for secret in [wrong, secret, TOKEN] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+}
