@@ -27,6 +27,9 @@ pub mod bindings {
         path: "../wit",
         world: "ssm-backend",
         require_store_data_send: true,
+        // Exports are entered with `call_async` on the host's current-thread Tokio runtime, so
+        // the wasi:http work of a call runs on the calling thread (see `session`).
+        exports: { default: async },
         with: {
             "wasi:http": wasmtime_wasi_http::p2::bindings::http,
             "wasi:io": wasmtime_wasi::p2::bindings::io,

@@ -1,4 +1,12 @@
 //! One store, one `backend` resource, and the typed calls into it.
+//!
+//! Every call is a `block_on` on one process-wide current-thread Tokio runtime, entering the
+//! component with `call_async`: the `wasi:http` request, its body streams and the pooled
+//! connection it uses are driven by the calling thread. With the synchronous bindings each
+//! blocking step of a request (write, wait for the reply, read) was a hand-off to
+//! `wasmtime-wasi`'s worker threads and back. Calls from several threads at once take turns
+//! driving the runtime (Tokio's current-thread scheduler hands its core from one `block_on` to
+//! the next), so kept-alive connections are shared by every session of the process.
 
 use wasmtime::Store;
 use wasmtime::component::{ResourceAny, ResourceTable};
@@ -95,6 +103,17 @@ impl WasiHttpView for HostState {
     }
 }
 
+/// Runs `future` to completion on the process-wide current-thread runtime, in this thread.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> = std::sync::LazyLock::new(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread Tokio runtime needs no resources that can be missing")
+    });
+    RUNTIME.block_on(future)
+}
+
 /// A component instance holding one backend.
 pub struct Session {
     store: Store<HostState>,
@@ -174,13 +193,13 @@ impl Session {
             grants.policy = policy.clone();
         }
         let mut session = Self::instantiate(runtime, grants, options).map_err(CallError::Host)?;
-        let backend = flatten(
+        let backend = flatten(block_on(
             session
                 .instance
                 .airflow_ssm_secrets_lookup()
                 .backend()
                 .call_open(&mut session.store, backend_kwargs),
-        )?;
+        ))?;
         session.backend = Some(backend);
         Ok(session)
     }
@@ -209,7 +228,7 @@ impl Session {
             hooks: EgressHooks::new(policy, options.upstream, options.caps),
         };
         let mut store = Store::new(runtime.engine(), state);
-        let instance = runtime.pre().instantiate(&mut store)?;
+        let instance = block_on(runtime.pre().instantiate_async(&mut store))?;
         Ok(Session {
             store,
             instance,
@@ -229,12 +248,12 @@ impl Session {
         team: Option<&str>,
     ) -> Result<Option<String>, CallError> {
         let backend = self.backend()?;
-        flatten(
+        flatten(block_on(
             self.instance
                 .airflow_ssm_secrets_lookup()
                 .backend()
                 .call_get_conn_value(&mut self.store, backend, conn_id, team),
-        )
+        ))
     }
 
     /// `get-connection`.
@@ -244,12 +263,12 @@ impl Session {
         team: Option<&str>,
     ) -> Result<Option<Connection>, CallError> {
         let backend = self.backend()?;
-        flatten(
+        flatten(block_on(
             self.instance
                 .airflow_ssm_secrets_lookup()
                 .backend()
                 .call_get_connection(&mut self.store, backend, conn_id, team),
-        )
+        ))
         .map(|c| c.map(Connection::from))
     }
 
@@ -260,23 +279,23 @@ impl Session {
         team: Option<&str>,
     ) -> Result<Option<String>, CallError> {
         let backend = self.backend()?;
-        flatten(
+        flatten(block_on(
             self.instance
                 .airflow_ssm_secrets_lookup()
                 .backend()
                 .call_get_variable(&mut self.store, backend, key, team),
-        )
+        ))
     }
 
     /// `get-config`.
     pub fn get_config(&mut self, key: &str) -> Result<Option<String>, CallError> {
         let backend = self.backend()?;
-        flatten(
+        flatten(block_on(
             self.instance
                 .airflow_ssm_secrets_lookup()
                 .backend()
                 .call_get_config(&mut self.store, backend, key),
-        )
+        ))
     }
 
     /// `get-conn-values`: several ids, batched.
@@ -286,11 +305,13 @@ impl Session {
         team: Option<&str>,
     ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
         let backend = self.backend()?;
-        self.instance
-            .airflow_ssm_secrets_lookup()
-            .backend()
-            .call_get_conn_values(&mut self.store, backend, conn_ids, team)
-            .map_err(CallError::Host)
+        block_on(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_get_conn_values(&mut self.store, backend, conn_ids, team),
+        )
+        .map_err(CallError::Host)
     }
 
     /// `get-connections`: several ids, batched.
@@ -300,12 +321,13 @@ impl Session {
         team: Option<&str>,
     ) -> Result<Vec<Result<Option<Connection>, Error>>, CallError> {
         let backend = self.backend()?;
-        let results = self
-            .instance
-            .airflow_ssm_secrets_lookup()
-            .backend()
-            .call_get_connections(&mut self.store, backend, conn_ids, team)
-            .map_err(CallError::Host)?;
+        let results = block_on(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_get_connections(&mut self.store, backend, conn_ids, team),
+        )
+        .map_err(CallError::Host)?;
         Ok(results
             .into_iter()
             .map(|r| r.map(|c| c.map(Connection::from)))
@@ -319,11 +341,13 @@ impl Session {
         team: Option<&str>,
     ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
         let backend = self.backend()?;
-        self.instance
-            .airflow_ssm_secrets_lookup()
-            .backend()
-            .call_get_variables(&mut self.store, backend, keys, team)
-            .map_err(CallError::Host)
+        block_on(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_get_variables(&mut self.store, backend, keys, team),
+        )
+        .map_err(CallError::Host)
     }
 
     /// `get-configs`: several keys, batched.
@@ -332,21 +356,25 @@ impl Session {
         keys: &[String],
     ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
         let backend = self.backend()?;
-        self.instance
-            .airflow_ssm_secrets_lookup()
-            .backend()
-            .call_get_configs(&mut self.store, backend, keys)
-            .map_err(CallError::Host)
+        block_on(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_get_configs(&mut self.store, backend, keys),
+        )
+        .map_err(CallError::Host)
     }
 
     /// `clear-cache`.
     pub fn clear_cache(&mut self) -> Result<(), CallError> {
         let backend = self.backend()?;
-        self.instance
-            .airflow_ssm_secrets_lookup()
-            .backend()
-            .call_clear_cache(&mut self.store, backend)
-            .map_err(CallError::Host)
+        block_on(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_clear_cache(&mut self.store, backend),
+        )
+        .map_err(CallError::Host)
     }
 
     /// `set-connection-semantics`: whose parsing `get-connection(s)` reproduce from now on.
@@ -355,11 +383,13 @@ impl Session {
         semantics: ConnectionSemantics,
     ) -> Result<(), CallError> {
         let backend = self.backend()?;
-        self.instance
-            .airflow_ssm_secrets_lookup()
-            .backend()
-            .call_set_connection_semantics(&mut self.store, backend, semantics.into())
-            .map_err(CallError::Host)
+        block_on(
+            self.instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .call_set_connection_semantics(&mut self.store, backend, semantics.into()),
+        )
+        .map_err(CallError::Host)
     }
 
     /// `parse-connection` (offline).
@@ -369,11 +399,11 @@ impl Session {
         value: &str,
         semantics: ConnectionSemantics,
     ) -> Result<Connection, CallError> {
-        flatten(
+        flatten(block_on(
             self.instance
                 .airflow_ssm_secrets_lookup()
                 .call_parse_connection(&mut self.store, conn_id, value, semantics.into()),
-        )
+        ))
         .map(Connection::from)
     }
 
@@ -383,20 +413,20 @@ impl Session {
         connection: &Connection,
         semantics: ConnectionSemantics,
     ) -> Result<String, CallError> {
-        flatten(
+        flatten(block_on(
             self.instance
                 .airflow_ssm_secrets_lookup()
                 .call_connection_uri(&mut self.store, &connection.into(), semantics.into()),
-        )
+        ))
     }
 
     /// `plan-grants`: what `backend_kwargs` needs, as the component resolves it with the
     /// environment and files this session gives it (offline).
     pub fn plan_grants(&mut self, backend_kwargs: &str) -> Result<WitGrants, CallError> {
-        flatten(
+        flatten(block_on(
             self.instance
                 .airflow_ssm_secrets_lookup()
                 .call_plan_grants(&mut self.store, backend_kwargs),
-        )
+        ))
     }
 }
