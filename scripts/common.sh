@@ -59,8 +59,9 @@ build_component() {
     ensure_wasm_tools
     ensure_wasm_opt
     echo "==> shrinking the component (wasm-opt -Oz on its core module)"
-    local work="$dir/shrunk/work"
-    rm -rf "$work" && mkdir -p "$work"
+    mkdir -p "$dir/shrunk"
+    local work
+    work=$(mktemp -d "$dir/shrunk/work.XXXXXX") # its own: builds may run side by side
     "$WASM_TOOLS" component wit "$dir/deps/ssm_secrets.wasm" -o "$work/world.wit"
     "$WASM_TOOLS" component unbundle "$dir/deps/ssm_secrets.wasm" --threshold 65536 \
       --module-dir "$work" -o "$work/outer.wasm"
@@ -76,13 +77,13 @@ build_component() {
     "$WASM_TOOLS" component new "$work/embedded.wasm" -o "$work/component.wasm"
     "$WASM_TOOLS" strip --all "$work/component.wasm" -o "$work/stripped.wasm"
     "$WASM_TOOLS" validate "$work/stripped.wasm"
-    find "$dir/shrunk" -maxdepth 1 -name '*.wasm' -delete # older builds' outputs
+    find "$dir/shrunk" -maxdepth 1 -name '*.wasm' -mmin +60 -delete # older builds' outputs
     mv "$work/stripped.wasm" "$cache"
     rm -rf "$work"
   fi
   # A new file, not cargo's hard link to deps/ (which keeps the unshrunk input).
-  cp "$cache" "$dir/ssm_secrets.wasm.tmp"
-  mv "$dir/ssm_secrets.wasm.tmp" "$SSM_SECRETS_COMPONENT"
+  cp "$cache" "$dir/ssm_secrets.wasm.tmp.$$"
+  mv "$dir/ssm_secrets.wasm.tmp.$$" "$SSM_SECRETS_COMPONENT"
   echo "==> component: $SSM_SECRETS_COMPONENT ($(wc -c <"$SSM_SECRETS_COMPONENT") bytes)"
 }
 

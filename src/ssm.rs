@@ -14,8 +14,11 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// An unsigned `GetParameter` request for `name` with `WithDecryption: true`.
 pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> http::Request<Vec<u8>> {
-    let body = serde_json::json!({ "Name": name, "WithDecryption": true }).to_string();
-    json_request(endpoint, "AmazonSSM.GetParameter", body.into_bytes())
+    // The bytes `json!({"Name": name, "WithDecryption": true}).to_string()` gives, without a Value.
+    let mut body = br#"{"Name":"#.to_vec();
+    json_string(&mut body, name);
+    body.extend_from_slice(br#","WithDecryption":true}"#);
+    json_request(endpoint, "AmazonSSM.GetParameter", body)
 }
 
 /// The most names one `GetParameters` call takes.
@@ -23,8 +26,20 @@ pub const MAX_BATCH: usize = 10;
 
 /// An unsigned `GetParameters` request for up to [`MAX_BATCH`] names, with decryption.
 pub fn get_parameters_request(endpoint: &Endpoint, names: &[String]) -> http::Request<Vec<u8>> {
-    let body = serde_json::json!({ "Names": names, "WithDecryption": true }).to_string();
-    json_request(endpoint, "AmazonSSM.GetParameters", body.into_bytes())
+    let mut body = br#"{"Names":["#.to_vec();
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        json_string(&mut body, name);
+    }
+    body.extend_from_slice(br#"],"WithDecryption":true}"#);
+    json_request(endpoint, "AmazonSSM.GetParameters", body)
+}
+
+/// Appends `s` as a JSON string, escaped as serde_json escapes it.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 
 #[derive(Deserialize)]
@@ -259,6 +274,29 @@ mod tests {
             .header("content-type", CONTENT_TYPE)
             .body(body.as_bytes().to_vec())
             .unwrap()
+    }
+
+    #[test]
+    fn request_bodies_are_the_bytes_serde_json_writes() {
+        let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
+        for name in ["/a/b", "q\"uote\\back", "tab\tnl\n\u{1}", "é/✓", ""] {
+            let want = serde_json::json!({ "Name": name, "WithDecryption": true }).to_string();
+            assert_eq!(
+                get_parameter_request(&endpoint, name).body(),
+                want.as_bytes()
+            );
+        }
+        for names in [
+            vec![],
+            vec!["/a".to_string()],
+            vec!["/a".into(), "b\"c".into(), "/d:2".into()],
+        ] {
+            let want = serde_json::json!({ "Names": names, "WithDecryption": true }).to_string();
+            assert_eq!(
+                get_parameters_request(&endpoint, &names).body(),
+                want.as_bytes()
+            );
+        }
     }
 
     #[test]
