@@ -1,6 +1,7 @@
 """Benchmarks of the component through host-example against boto3, on one loopback SSM mock.
 
-Measures: component size; cold start (new process to first value) with and without the
+Measures: component size; the component's own CPU per get-variable (fixture upstream) and per
+parse-connection (host-example's lookup_cpu example); cold start (new process to first value) with and without the
 precompiled cache; client CPU per warm lookup (host-example vs boto3 in the same run); peak
 memory of one CLI lookup; a cold boto3 process. Prints a table and the ratios to the budgets
 of DESIGN.md. Run it with `bash scripts/bench.sh` (it builds what it needs first).
@@ -95,6 +96,13 @@ def main():
         batches = after.get("AmazonSSM.GetParameters", 0) - before.get("AmazonSSM.GetParameters", 0)
         results["requests for the batch of 100"] = batches
 
+        cpu = subprocess.run(
+            ["cargo", "run", "--locked", "-q", "--release", "-p", "host-example", "--example", "lookup_cpu"],
+            cwd=ROOT, env=dict(os.environ, SSM_SECRETS_COMPONENT=COMPONENT),
+            capture_output=True, check=True, text=True,
+        )
+        results.update(json.loads(cpu.stdout.strip().splitlines()[-1]))
+
         import boto3
 
         started = time.perf_counter()
@@ -118,7 +126,10 @@ def main():
 
     budgets = {
         "component size (bytes)": ("<=", 350 * 1024),
-        "cold start, precompiled cache (ms, median)": ("<=", 20),
+        "cold start, precompiled cache (ms, median)": ("<=", 4),
+        "component get-variable, fixture upstream (us CPU)": ("<=", 30),
+        "component parse-connection, typical URI (us CPU)": ("<=", 10),
+        "boto3 / CLI CPU per lookup, batched (x)": (">=", 100),
         "boto3 / host CPU per warm lookup, single GetParameter each (x)": (">=", 20),
         "peak memory, one CLI lookup (MiB)": ("<=", 30),
         "cached lookup through the host (us)": ("<=", 2),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (never part of the tests): builds the component and the host, prepares the moto
-# virtualenv for boto3, and runs bench/bench.py against a loopback SSM mock.
+# virtualenv for boto3, and runs bench/bench.py against a loopback SSM mock; then the Python
+# wheel inside Airflow against Airflow's own backend (bench/airflow_bench.py).
 source "$(dirname "$0")/common.sh"
 build_component
 cargo build --locked --release -p host-example
@@ -10,3 +11,8 @@ if [ ! -x "$MOTO_VENV/bin/python" ]; then
   "$MOTO_VENV/bin/pip" install --quiet --disable-pip-version-check -r host-example/tests/moto/requirements.txt
 fi
 "$MOTO_VENV/bin/python" bench/bench.py
+
+# The Python host inside Airflow 3.3 against Airflow's own backend (the test virtualenv).
+build_wheel
+airflow_venv "${AIRFLOW_VENV:-$PWD/target/airflow-venv}" python/tests/requirements.txt
+"${AIRFLOW_VENV:-$PWD/target/airflow-venv}/bin/python" bench/airflow_bench.py
