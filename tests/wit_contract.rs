@@ -35,11 +35,11 @@ fn imports_are_only_wasi_0_2() {
 fn exports_the_lookup_interface() {
     let exports = common::runtime().exports();
     assert!(
-        exports.contains(&"airflow-ssm:secrets/lookup@0.1.0".to_string()),
+        exports.contains(&"airflow-ssm:secrets/lookup@0.2.0".to_string()),
         "{exports:?}"
     );
     assert!(
-        exports.contains(&"airflow-ssm:secrets/types@0.1.0".to_string()),
+        exports.contains(&"airflow-ssm:secrets/types@0.2.0".to_string()),
         "{exports:?}"
     );
 }
