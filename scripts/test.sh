@@ -28,3 +28,6 @@ echo "==> Node: the component transpiled by jco vs the Rust host, on a loopback 
 # `npm install` (not `npm ci`): npm 11 reports jco's per-platform optional packages as missing
 # from any lock file and refuses `ci`; `install` still follows the committed lock.
 (cd js && npm install --no-audit --no-fund --loglevel=error && npm run --silent build >/dev/null && npm test)
+
+echo "==> jco serve: the composed endpoint in Node answers as host-example serve does, on moto"
+cargo test --locked --release -p host-example --test serve -- --ignored

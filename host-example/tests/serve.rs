@@ -36,6 +36,8 @@ fn endpoint_path() -> PathBuf {
 struct Served {
     child: Child,
     addr: String,
+    /// The child leads its own process group (jco's node), stopped as a whole.
+    group: bool,
 }
 
 impl Served {
@@ -68,6 +70,53 @@ impl Served {
         Served {
             addr: addr.to_string(),
             child,
+            group: false,
+        }
+    }
+
+    /// `jco serve` (js/node_modules, after `npm install` in js/) running the same `.wasm` on a
+    /// free loopback port; the component's environment is exactly `env` plus `PATH`.
+    fn jco(env: &[(&str, &str)]) -> Served {
+        use std::os::unix::process::CommandExt;
+        let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../js");
+        let jco = js.join("node_modules/.bin/jco");
+        assert!(
+            jco.exists(),
+            "jco is missing: run `npm install` in js/ (scripts/test.sh does)"
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = Command::new(jco);
+        command
+            .current_dir(&js)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg(endpoint_path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("jco serve starts");
+        // jco transpiles first, then listens: wait for the port.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(child.try_wait().unwrap().is_none(), "jco serve exited");
+            assert!(
+                Instant::now() < deadline,
+                "jco serve did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Served {
+            addr: format!("127.0.0.1:{port}"),
+            child,
+            group: true,
         }
     }
 
@@ -116,6 +165,11 @@ impl Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
+        if self.group {
+            let _ = Command::new("kill")
+                .args(["--", &format!("-{}", self.child.id())])
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -407,10 +461,13 @@ impl Drop for Moto {
     }
 }
 
-#[test]
-fn every_route_through_moto_with_signature_checking() {
+const WAREHOUSE_URI: &str = "postgresql://reporting:pa%24%24word@warehouse.internal:5439/dwh";
+
+/// moto with four parameters and a reader: the server, `backend_kwargs` for it, and the
+/// reader's key id and secret.
+fn moto_with_parameters() -> (Moto, String, String, String) {
     let moto = Moto::start();
-    let uri = "postgresql://reporting:pa%24%24word@warehouse.internal:5439/dwh";
+    let uri = WAREHOUSE_URI;
     let parameters = json!([
         {"name": "/airflow/variables/plain", "value": "a String value", "type": "String"},
         {"name": "/airflow/variables/secure", "value": "a SecureString value", "type": "SecureString"},
@@ -428,11 +485,15 @@ fn every_route_through_moto_with_signature_checking() {
         String::from_utf8_lossy(&setup.stderr)
     );
     let keys: Value = serde_json::from_slice(&setup.stdout).unwrap();
-    let (key_id, secret) = (
-        keys["access_key_id"].as_str().unwrap(),
-        keys["secret_access_key"].as_str().unwrap(),
-    );
     let kwargs = json!({"endpoint_url": moto.endpoint, "region_name": "us-east-1"}).to_string();
+    let key = |name: &str| keys[name].as_str().unwrap().to_string();
+    (moto, kwargs, key("access_key_id"), key("secret_access_key"))
+}
+
+#[test]
+fn every_route_through_moto_with_signature_checking() {
+    let (_moto, kwargs, key_id, secret) = moto_with_parameters();
+    let (key_id, secret, uri) = (key_id.as_str(), secret.as_str(), WAREHOUSE_URI);
     let env = [
         ("AWS_ACCESS_KEY_ID", key_id),
         ("AWS_SECRET_ACCESS_KEY", secret),
@@ -510,4 +571,76 @@ fn every_route_through_moto_with_signature_checking() {
             assert!(!text.contains(secret), "{text}");
         }
     }
+}
+
+/// The requests both runtimes answer, each with and without the token where it matters.
+const SAME_REQUESTS: [(&str, &str, bool); 14] = [
+    ("GET", "/ping", false),
+    ("GET", "/airflow/variables/secure", true),
+    ("GET", "/airflow/variables/plain?team=blue", true),
+    ("GET", "/airflow/config/fernet_key", true),
+    ("GET", "/airflow/connections/warehouse", true),
+    ("GET", "/airflow/connections/missing", true),
+    (
+        "GET",
+        "/systemsmanager/parameters/get?name=%2Fairflow%2Fconnections%2Fwarehouse&withDecryption=true",
+        true,
+    ),
+    (
+        "GET",
+        "/systemsmanager/parameters/get?name=/airflow/variables/plain&version=2",
+        true,
+    ),
+    ("GET", "/airflow/variables/missing", true),
+    ("GET", "/airflow/variables/secure", false),
+    ("POST", "/airflow/variables/secure", true),
+    ("GET", "/unknown", true),
+    ("GET", "/airflow/variables/%ff", true),
+    ("GET", "/airflow/config/x?team=blue", true),
+];
+
+/// The same `.wasm` in a runtime we did not write: `jco serve` (Node) gives the same statuses and
+/// bodies as `host-example serve` for the same requests against moto. Needs js/node_modules:
+/// `scripts/test.sh` runs it after `npm install`.
+#[test]
+#[ignore = "needs jco (npm install in js/); run by scripts/test.sh"]
+fn jco_serve_gives_the_same_bodies() {
+    let (_moto, kwargs, key_id, secret) = moto_with_parameters();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ("AWS_TOKEN", TOKEN),
+    ];
+    let ours = Served::start(&env, &["--backend-kwargs", &kwargs]);
+    let mut jco_env = env.to_vec();
+    jco_env.push(("SSM_SECRETS_BACKEND_KWARGS", kwargs.as_str()));
+    let jco = Served::jco(&jco_env);
+    let long = format!("/airflow/variables/{}", "a".repeat(3000));
+    let forwarded = [
+        ("X-Aws-Parameters-Secrets-Token", TOKEN),
+        ("X-Forwarded-For", "203.0.113.9"),
+    ];
+    let mut found = 0;
+    for (method, target, with_token) in
+        SAME_REQUESTS
+            .iter()
+            .copied()
+            .chain([("GET", long.as_str(), true)])
+    {
+        let headers: &[(&str, &str)] = if with_token {
+            &[("X-Aws-Parameters-Secrets-Token", TOKEN)]
+        } else {
+            &[]
+        };
+        let want = ours.request(method, target, headers);
+        let got = jco.request(method, target, headers);
+        assert_eq!(got, want, "{method} {target}");
+        found += usize::from(want.0 == 200);
+    }
+    assert_eq!(found, 6, "the lookups that find something");
+    let route = "/airflow/variables/secure";
+    assert_eq!(
+        jco.request("GET", route, &forwarded),
+        ours.request("GET", route, &forwarded)
+    );
 }
