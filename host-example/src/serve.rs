@@ -222,6 +222,24 @@ fn token_file_dir(env: &[(String, String)]) -> Option<std::path::PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// 500 with the endpoint's error shape, when the host could not get an answer from the
+/// component (a trap, or no response).
+fn host_failure() -> hyper::Response<HyperOutgoingBody> {
+    use http_body_util::BodyExt;
+    let body = r#"{"error":"host","code":"InternalFailure","message":"the endpoint component failed; see the server's log"}"#;
+    let mut response = hyper::Response::new(
+        http_body_util::Full::new(bytes::Bytes::from_static(body.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// Serves until the process ends: prints `listening on http://<addr>` once ready, and a warning
 /// first when the address is not loopback.
 pub async fn serve(path: &Path, options: ServeOptions) -> wasmtime::Result<()> {
@@ -253,7 +271,16 @@ pub async fn serve(path: &Path, options: ServeOptions) -> wasmtime::Result<()> {
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let server = Arc::clone(&server);
-                async move { server.handle(request).await }
+                async move {
+                    Ok::<_, std::convert::Infallible>(match server.handle(request).await {
+                        Ok(response) => response,
+                        Err(e) => {
+                            // wasmtime's and the hooks' messages name no value or token.
+                            eprintln!("warning: a request failed in the host: {e:#}");
+                            host_failure()
+                        }
+                    })
+                }
             });
             // A connection that ends badly (the client went away) is not worth a log line.
             let _ = http1::Builder::new()
@@ -261,5 +288,38 @@ pub async fn serve(path: &Path, options: ServeOptions) -> wasmtime::Result<()> {
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_failure_has_the_endpoint_error_shape() {
+        let response = host_failure();
+        assert_eq!(response.status(), 500);
+        let body = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(http_body_util::BodyExt::collect(response.into_body()))
+            .unwrap()
+            .to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "host");
+        assert_eq!(json["code"], "InternalFailure");
+    }
+
+    #[test]
+    fn a_file_token_grants_its_directory_only() {
+        let dir = std::env::temp_dir();
+        let file = dir.join("some-token");
+        let env = |value: String| vec![("AWS_TOKEN".to_string(), value)];
+        assert_eq!(
+            token_file_dir(&env(format!("file://{}", file.display()))),
+            Some(dir.clone())
+        );
+        assert_eq!(token_file_dir(&env("plain".into())), None);
+        assert_eq!(token_file_dir(&[]), None);
     }
 }
