@@ -12,6 +12,9 @@ use wasip2::io::streams::StreamError;
 use crate::platform::{RequestTimeouts, Transport, TransportError};
 use crate::ssm::MAX_RESPONSE_BYTES;
 
+/// botocore's default connect and read timeouts.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The timeouts botocore uses by default (60 s each); the host may cap them further.
 pub struct WasiTransport {
     pub connect_timeout: Duration,
@@ -21,8 +24,8 @@ pub struct WasiTransport {
 impl Default for WasiTransport {
     fn default() -> Self {
         WasiTransport {
-            connect_timeout: Duration::from_secs(60),
-            read_timeout: Duration::from_secs(60),
+            connect_timeout: DEFAULT_TIMEOUT,
+            read_timeout: DEFAULT_TIMEOUT,
         }
     }
 }
@@ -90,16 +93,24 @@ impl Transport for WasiTransport {
             .and_then(|()| outgoing.set_path_with_query(Some(&path)))
             .map_err(|()| fail("the request line was refused"))?;
 
-        let options = RequestOptions::new();
-        // A host that does not support an option keeps its own; that is not an error.
-        let _ = options.set_connect_timeout(Some(nanos(connect_timeout)));
-        let _ = options.set_first_byte_timeout(Some(nanos(read_timeout)));
-        let _ = options.set_between_bytes_timeout(Some(nanos(read_timeout)));
+        // Timeouts travel only when configured: wasmtime-wasi-http 48 reads the
+        // `request-options` a request passes and never deletes it from its resource table, so
+        // each one stays for the life of the instance (~110 bytes a request). botocore's 60 s
+        // defaults are what a host without options uses anyway, or more than its caps.
+        let configured = connect_timeout != DEFAULT_TIMEOUT || read_timeout != DEFAULT_TIMEOUT;
+        let options = configured.then(|| {
+            let options = RequestOptions::new();
+            // A host that does not support an option keeps its own; that is not an error.
+            let _ = options.set_connect_timeout(Some(nanos(connect_timeout)));
+            let _ = options.set_first_byte_timeout(Some(nanos(read_timeout)));
+            let _ = options.set_between_bytes_timeout(Some(nanos(read_timeout)));
+            options
+        });
 
         let outgoing_body = outgoing
             .body()
             .map_err(|()| fail("the request body could not be opened"))?;
-        let future = outgoing_handler::handle(outgoing, Some(options)).map_err(describe)?;
+        let future = outgoing_handler::handle(outgoing, options).map_err(describe)?;
         let wait = || loop {
             match future.get() {
                 Some(result) => break result,
