@@ -1,6 +1,7 @@
 //! Running the `host-example` binary as a user would.
 #![allow(dead_code)]
 
+pub mod moto;
 pub mod ssm_mock;
 
 use std::path::PathBuf;
