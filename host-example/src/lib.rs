@@ -16,6 +16,7 @@ pub mod cli;
 pub mod connection;
 pub mod egress;
 pub mod fixture;
+mod http_import;
 pub mod pool;
 pub mod runtime;
 pub mod serve;

@@ -59,7 +59,7 @@ impl Runtime {
     fn link(engine: Engine, component: Component) -> wasmtime::Result<Self> {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::http_import::add_to_linker(&mut linker)?;
         let pre = SsmBackendPre::new(linker.instantiate_pre(&component)?)?;
         Ok(Runtime {
             engine,

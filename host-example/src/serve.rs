@@ -100,7 +100,7 @@ impl Server {
         let (component, _) = crate::runtime::load_component(&engine, path)?;
         let mut linker = Linker::<ServeState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::http_import::add_to_linker(&mut linker)?;
         let pre = linker
             .instantiate_pre(&component)
             .and_then(ProxyPre::new)
