@@ -32,27 +32,25 @@ fn fail(message: impl std::fmt::Display) -> i32 {
 
 /// `--component`, then `$SSM_SECRETS_COMPONENT`, then the build output next to this program.
 fn component_path(args: &Args) -> PathBuf {
-    if let Some(path) = &args.component {
-        return path.clone();
-    }
-    if let Some(path) = std::env::var_os("SSM_SECRETS_COMPONENT") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().unwrap_or_default();
-    let target_dir = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .unwrap_or(exe.as_path());
-    target_dir.join("wasm32-wasip2/component/ssm_secrets.wasm")
+    wasm_path(
+        args,
+        "SSM_SECRETS_COMPONENT",
+        "wasm32-wasip2/component/ssm_secrets.wasm",
+    )
 }
 
 /// For `serve`: `--component`, then `$SSM_SECRETS_ENDPOINT`, then the composed endpoint that
 /// `build_endpoint` (scripts/common.sh) leaves in `target/endpoint/`.
 fn endpoint_path(args: &Args) -> PathBuf {
+    wasm_path(args, "SSM_SECRETS_ENDPOINT", "endpoint/ssm_endpoint.wasm")
+}
+
+/// `--component`, then the variable `var`, then `built` under this program's target directory.
+fn wasm_path(args: &Args, var: &str, built: &str) -> PathBuf {
     if let Some(path) = &args.component {
         return path.clone();
     }
-    if let Some(path) = std::env::var_os("SSM_SECRETS_ENDPOINT") {
+    if let Some(path) = std::env::var_os(var) {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().unwrap_or_default();
@@ -60,7 +58,7 @@ fn endpoint_path(args: &Args) -> PathBuf {
         .parent()
         .and_then(|p| p.parent())
         .unwrap_or(exe.as_path());
-    target_dir.join("endpoint/ssm_endpoint.wasm")
+    target_dir.join(built)
 }
 
 /// `serve`: the composed endpoint over HTTP until the process is stopped.

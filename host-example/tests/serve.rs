@@ -13,26 +13,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use common::endpoint_path;
 use common::moto::{Moto, venv};
 
 const TOKEN: &str = "serve-test-token-0123456789";
-
-/// `$SSM_SECRETS_ENDPOINT`, else the workspace's `target/endpoint/ssm_endpoint.wasm`.
-fn endpoint_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("SSM_SECRETS_ENDPOINT") {
-        return PathBuf::from(path);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("endpoint/ssm_endpoint.wasm");
-    assert!(
-        path.exists(),
-        "the endpoint {} is missing: run `bash scripts/test.sh`",
-        path.display()
-    );
-    path
-}
 
 /// A running `host-example serve` on a free loopback port, stopped on drop.
 struct Served {

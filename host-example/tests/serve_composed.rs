@@ -2,27 +2,12 @@
 //! with the lookup component by `wac plug`) is a `wasi:http/proxy` component that imports only
 //! WASI, and this host's proxy bindings accept it.
 
-use std::path::PathBuf;
+mod common;
+
+use common::endpoint_path;
 
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
-
-/// `$SSM_SECRETS_ENDPOINT`, else the workspace's `target/endpoint/ssm_endpoint.wasm`.
-fn endpoint_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("SSM_SECRETS_ENDPOINT") {
-        return PathBuf::from(path);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("endpoint/ssm_endpoint.wasm");
-    assert!(
-        path.exists(),
-        "the endpoint {} is missing: run `bash scripts/test.sh`",
-        path.display()
-    );
-    path
-}
 
 #[test]
 fn composed_endpoint_exports_the_http_handler_and_imports_only_wasi() {

@@ -51,3 +51,20 @@ pub fn text(output: &Output) -> (String, String) {
         String::from_utf8(output.stderr.clone()).unwrap(),
     )
 }
+
+/// `$SSM_SECRETS_ENDPOINT`, else the workspace's `target/endpoint/ssm_endpoint.wasm`.
+pub fn endpoint_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("SSM_SECRETS_ENDPOINT") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("endpoint/ssm_endpoint.wasm");
+    assert!(
+        path.exists(),
+        "the endpoint {} is missing: run `bash scripts/test.sh`",
+        path.display()
+    );
+    path
+}
