@@ -10,7 +10,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::moto::{Moto, venv};
+use common::moto::{Moto, setup, venv};
 use common::{cli, text};
 
 const PG_URI: &str =
@@ -36,17 +36,7 @@ fn moto_with_parameters() -> (Moto, Setup) {
         {"name": "/airflow/connections/warehouse", "value": PG_URI, "type": "SecureString"},
         {"name": "/airflow/config/fernet_key", "value": "fernet-from-ssm", "type": "SecureString"},
     ]);
-    let setup = Command::new(venv().join("bin/python"))
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/setup.py"))
-        .args([&moto.endpoint, &parameters.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        setup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
-    let keys = serde_json::from_slice(&setup.stdout).unwrap();
+    let keys = setup(&moto, &parameters);
     (moto, Setup { keys })
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use common::endpoint_path;
-use common::moto::{Moto, venv};
+use common::moto::{Moto, setup};
 
 const TOKEN: &str = "serve-test-token-0123456789";
 
@@ -410,17 +410,7 @@ fn moto_with_parameters() -> (Moto, String, String, String) {
         {"name": "/airflow/connections/warehouse", "value": uri, "type": "SecureString"},
         {"name": "/airflow/config/fernet_key", "value": "fernet-from-ssm", "type": "SecureString"},
     ]);
-    let setup = Command::new(venv().join("bin/python"))
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/setup.py"))
-        .args([&moto.endpoint, &parameters.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        setup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
-    let keys: Value = serde_json::from_slice(&setup.stdout).unwrap();
+    let keys = setup(&moto, &parameters);
     let kwargs = json!({"endpoint_url": moto.endpoint, "region_name": "us-east-1"}).to_string();
     let key = |name: &str| keys[name].as_str().unwrap().to_string();
     (moto, kwargs, key("access_key_id"), key("secret_access_key"))

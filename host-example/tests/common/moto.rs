@@ -57,3 +57,19 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `tests/moto/setup.py` against `moto`: stores `parameters` (`[{"name", "value",
+/// "type"}]`) and creates the test users and role; returns the keys it prints.
+pub fn setup(moto: &Moto, parameters: &serde_json::Value) -> serde_json::Value {
+    let setup = Command::new(venv().join("bin/python"))
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/setup.py"))
+        .args([&moto.endpoint, &parameters.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    serde_json::from_slice(&setup.stdout).unwrap()
+}
