@@ -27,6 +27,7 @@ pub mod retry;
 pub mod signing;
 pub mod skew;
 pub mod ssm;
+pub mod timestamp;
 
 #[cfg(target_arch = "wasm32")]
 mod wasi;

@@ -4,7 +4,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::credentials::parse_timestamp;
 use crate::error::Error;
 
 /// Below this, a rejected signature is not blamed on the clock.
@@ -57,28 +56,6 @@ pub fn is_skew_error(error: &Error) -> bool {
     )
 }
 
-/// An HTTP `Date` header (IMF-fixdate, `Tue, 24 Nov 2026 01:02:03 GMT`).
-pub fn parse_http_date(text: &str) -> Option<SystemTime> {
-    let rest = text.trim().split_once(", ")?.1;
-    let mut parts = rest.split_ascii_whitespace();
-    let (day, month, year, time, zone) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if zone != "GMT" || parts.next().is_some() {
-        return None;
-    }
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| *m == month)? + 1;
-    let day: u32 = day.parse().ok()?;
-    parse_timestamp(&format!("{year}-{month:02}-{day:02}T{time}Z"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,26 +63,6 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
-    }
-
-    #[test]
-    fn http_dates() {
-        assert_eq!(
-            parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"),
-            Some(at(0))
-        );
-        assert_eq!(
-            parse_http_date("Tue, 24 Nov 2026 01:02:03 GMT"),
-            parse_timestamp("2026-11-24T01:02:03Z")
-        );
-        for bad in [
-            "",
-            "yesterday",
-            "Tue, 24 Foo 2026 01:02:03 GMT",
-            "Tue, 24 Nov 2026 01:02:03 PST",
-        ] {
-            assert_eq!(parse_http_date(bad), None, "{bad}");
-        }
     }
 
     #[test]

@@ -83,7 +83,8 @@ pub fn ssm_response(data: &[u8]) {
 /// STS (XML) and container / instance metadata (JSON) credential replies: never a panic, and
 /// an error never quotes the credentials in play.
 pub fn sts_response(data: &[u8]) {
-    use ssm_secrets::credentials::{parse_json_credentials, parse_timestamp, sts};
+    use ssm_secrets::credentials::{parse_json_credentials, sts};
+    use ssm_secrets::timestamp::parse_iso8601;
     let Some((&selector, body)) = data.split_first() else {
         return;
     };
@@ -97,6 +98,6 @@ pub fn sts_response(data: &[u8]) {
     }
     let _ = parse_json_credentials(body, "fuzz");
     if let Ok(text) = std::str::from_utf8(body) {
-        let _ = parse_timestamp(text);
+        let _ = parse_iso8601(text);
     }
 }

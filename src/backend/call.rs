@@ -9,7 +9,6 @@ use crate::credentials::{self, Credentials, FetchContext, Source};
 use crate::error::{Error, ErrorKind, sanitize_foreign};
 use crate::platform::RequestTimeouts;
 use crate::retry::{Jitter, backoff};
-use crate::signing::sign_request;
 use crate::skew::{self, ClockOffset};
 
 /// botocore's default connect and read timeouts.
@@ -145,7 +144,7 @@ impl Backend {
     }
 
     fn exchange<T>(
-        &self,
+        &mut self,
         platform: &mut Platform<'_>,
         targets: &Targets,
         credentials: &Credentials,
@@ -163,7 +162,10 @@ impl Backend {
             connect: self.config.aws.connect_timeout.unwrap_or(DEFAULT_TIMEOUT),
             read: self.config.aws.read_timeout.unwrap_or(DEFAULT_TIMEOUT),
         });
-        if let Err(e) = sign_request(&mut request, credentials, &targets.region, "ssm", signed_at) {
+        let signed =
+            self.signing_keys
+                .sign(&mut request, credentials, &targets.region, "ssm", signed_at);
+        if let Err(e) = signed {
             return done(Err(e));
         }
         let secrets = credentials.secrets();
@@ -188,7 +190,7 @@ impl Backend {
             retry_after: header("x-amz-retry-after")
                 .and_then(|ms| ms.trim().parse::<u64>().ok())
                 .map(Duration::from_millis),
-            server_date: header("date").and_then(skew::parse_http_date),
+            server_date: header("date").and_then(crate::timestamp::parse_http_date),
             result: (operation.parse)(&response, &secrets),
             signed_at,
         }

@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::naming::Lookup;
 use crate::platform::{Clock, Environment, Filesystem, Transport};
 use crate::retry::{Jitter, RetryQuota};
+use crate::signing::SigningKeys;
 use crate::skew::ClockOffset;
 use crate::ssm;
 use call::Operation;
@@ -56,6 +57,7 @@ pub struct Backend {
     clock_offset: ClockOffset,
     jitter: Option<Jitter>,
     cache: Option<Cache>,
+    signing_keys: SigningKeys,
     semantics: ConnectionSemantics,
 }
 
@@ -71,6 +73,7 @@ impl Backend {
             quota: RetryQuota::default(),
             clock_offset: ClockOffset::default(),
             jitter: None,
+            signing_keys: SigningKeys::default(),
             semantics: ConnectionSemantics::default(),
         })
     }

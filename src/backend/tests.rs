@@ -7,7 +7,6 @@ use std::time::{Duration, UNIX_EPOCH};
 use super::*;
 use crate::error::ErrorKind;
 use crate::platform::{FakeClock, RequestTimeouts, TransportError};
-use crate::skew;
 
 const START: u64 = 1_795_000_000;
 
@@ -213,7 +212,7 @@ fn a_skewed_clock_is_corrected_from_the_date_header_and_kept() {
     let clock = FakeClock::new(UNIX_EPOCH + Duration::from_secs(START));
     let server_now = "Wed, 18 Nov 2026 12:06:40 GMT"; // START + 1 hour
     assert_eq!(
-        skew::parse_http_date(server_now),
+        crate::timestamp::parse_http_date(server_now),
         Some(UNIX_EPOCH + Duration::from_secs(START + 3600))
     );
     let mut backend = Backend::new("{}").unwrap();

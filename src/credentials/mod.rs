@@ -37,6 +37,7 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::platform::{Environment, Filesystem, Transport};
 use crate::signing::sign_request;
+use crate::timestamp::parse_iso8601;
 use profile::{FileKind, ProfileFile, Properties};
 
 /// How long before expiry temporary credentials are refreshed.
@@ -674,40 +675,11 @@ pub fn parse_json_credentials(body: &[u8], what: &str) -> Result<Credentials, Er
     let credentials =
         Credentials::new(parsed.access_key_id, parsed.secret_access_key, parsed.token);
     match parsed.expiration {
-        Some(text) => parse_timestamp(&text)
+        Some(text) => parse_iso8601(&text)
             .map(|at| credentials.clone().expiring(at))
             .ok_or_else(|| Error::credentials(format!("{what}: Expiration is not a timestamp"))),
         None => Ok(credentials),
     }
-}
-
-/// An ISO 8601 UTC timestamp (`2026-11-24T01:00:00Z`, optional fraction, `Z` or `+00:00`).
-pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
-    let text = text.trim();
-    let text = text
-        .strip_suffix('Z')
-        .or_else(|| text.strip_suffix("+00:00"))?;
-    let (date, time) = text.split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let time = time.split('.').next()?;
-    let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, min, s) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 60 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + min * 60 + s;
-    u64::try_from(secs)
-        .ok()
-        .map(|s| UNIX_EPOCH + Duration::from_secs(s))
 }
 
 #[cfg(test)]

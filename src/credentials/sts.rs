@@ -124,7 +124,7 @@ pub fn parse_credentials(
             .ok_or_else(|| Error::invalid_value(format!("the STS reply has no <{name}>")))
     };
     let expiration = field("Expiration")?;
-    let expires = super::parse_timestamp(&expiration)
+    let expires = crate::timestamp::parse_iso8601(&expiration)
         .ok_or_else(|| Error::invalid_value("the STS reply's <Expiration> is not a timestamp"))?;
     Ok(Credentials::new(
         field("AccessKeyId")?,
