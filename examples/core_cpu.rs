@@ -8,18 +8,18 @@
 use std::collections::HashMap;
 use std::time::{Instant, SystemTime};
 
-use ssm_secrets::platform::{ProcessFilesystem, SystemClock, Transport, TransportError};
+use ssm_secrets::platform::{
+    ProcessFilesystem, Request, Response, SystemClock, Transport, TransportError,
+};
 use ssm_secrets::{Backend, Kind, Platform, deserialize_connection};
 
 struct Answer;
 
 impl Transport for Answer {
-    fn send(
-        &mut self,
-        _request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        Ok(http::Response::new(
-            br#"{"Parameter": {"Name": "/airflow/variables/v", "Type": "String", "Value": "value", "Version": 1}}"#.to_vec(),
+    fn send(&mut self, _request: Request) -> Result<Response, TransportError> {
+        Ok(Response::new(
+            200,
+            br#"{"Parameter": {"Name": "/airflow/variables/v", "Type": "String", "Value": "value", "Version": 1}}"#,
         ))
     }
 }

@@ -4,8 +4,6 @@
 //! then `AWS_ENDPOINT_URL_SSM`, then `AWS_ENDPOINT_URL`, then the regional default of the
 //! region's partition (`https://ssm.<region>.amazonaws.com`, `.amazonaws.com.cn`, ...).
 
-use http::Uri;
-
 use crate::config::AwsSettings;
 use crate::error::Error;
 use crate::platform::Environment;
@@ -23,27 +21,39 @@ impl Endpoint {
     /// `http://127.0.0.1:5000`. `what` names the setting in errors.
     pub fn parse(url: &str, what: &str) -> Result<Self, Error> {
         let bad = |why: &str| Error::configuration(format!("{what} {url:?} is not usable: {why}"));
-        let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
-        let scheme = match uri.scheme_str() {
-            Some(s) if s.eq_ignore_ascii_case("https") => "https",
-            Some(s) if s.eq_ignore_ascii_case("http") => "http",
-            Some(_) => return Err(bad("the scheme must be http or https")),
-            None => return Err(bad("it has no scheme (http:// or https://)")),
+        if url.is_empty() || !url.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(bad("not a URL"));
+        }
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| bad("it has no scheme (http:// or https://)"))?;
+        let scheme = if scheme.eq_ignore_ascii_case("https") {
+            "https"
+        } else if scheme.eq_ignore_ascii_case("http") {
+            "http"
+        } else {
+            return Err(bad("the scheme must be http or https"));
         };
-        let authority = uri.authority().ok_or_else(|| bad("it has no host"))?;
-        if authority.as_str().contains('@') {
+        let (authority, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+        if authority.contains('@') {
             return Err(bad("user information is not allowed in an endpoint"));
         }
-        if authority.host().is_empty() {
-            return Err(bad("it has no host"));
-        }
-        if uri.query().is_some() {
+        if path.contains('?') {
             return Err(bad("a query is not allowed in an endpoint"));
+        }
+        if path.contains('#') {
+            return Err(bad("a fragment is not allowed in an endpoint"));
+        }
+        let host = split_host_port(authority)
+            .ok_or_else(|| bad("not a URL"))?
+            .0;
+        if host.is_empty() {
+            return Err(bad("it has no host"));
         }
         Ok(Endpoint {
             scheme: scheme.to_string(),
-            authority: authority.as_str().to_ascii_lowercase(),
-            path: uri.path().to_string(),
+            authority: authority.to_ascii_lowercase(),
+            path: if path.is_empty() { "/" } else { path }.to_string(),
         })
     }
 
@@ -66,6 +76,14 @@ impl Endpoint {
         &self.authority
     }
 
+    /// The host, without port or IPv6 brackets.
+    pub fn host(&self) -> &str {
+        split_host_port(&self.authority)
+            .map_or("", |(host, _)| host)
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+    }
+
     /// The base path (`/` for AWS endpoints).
     pub fn path(&self) -> &str {
         &self.path
@@ -75,6 +93,41 @@ impl Endpoint {
     pub fn url(&self) -> String {
         format!("{}://{}{}", self.scheme, self.authority, self.path)
     }
+}
+
+/// `host[:port]` split; `None` when the host has characters a URL host cannot have or the
+/// port is not a number up to 65535. An IPv6 host keeps its brackets.
+pub fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if authority.starts_with('[') {
+        let close = authority.find(']')?;
+        let (host, rest) = authority.split_at(close + 1);
+        let valid = host[1..close]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        if !valid {
+            return None;
+        }
+        (
+            host,
+            rest.strip_prefix(':').or(rest.is_empty().then_some(""))?,
+        )
+    } else {
+        let (host, port) = authority.rsplit_once(':').unwrap_or((authority, ""));
+        let valid = host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b));
+        if !valid {
+            return None;
+        }
+        (host, port)
+    };
+    if port.is_empty() {
+        return Some((host, None));
+    }
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((host, Some(port.parse().ok()?)))
 }
 
 /// The DNS suffix of the partition `region` belongs to.
@@ -257,12 +310,31 @@ mod tests {
     }
 
     #[test]
+    fn hosts_of_endpoints() {
+        for (url, host, path) in [
+            ("http://127.0.0.1:5000", "127.0.0.1", "/"),
+            ("https://[fd00:ec2::23]:80/x/", "fd00:ec2::23", "/x/"),
+            ("https://[::1]", "::1", "/"),
+            ("HTTPS://Host.Example/base", "host.example", "/base"),
+        ] {
+            let e = Endpoint::parse(url, "test").unwrap();
+            assert_eq!((e.host(), e.path()), (host, path), "{url}");
+        }
+    }
+
+    #[test]
     fn malformed_endpoints_are_configuration_errors() {
         for bad in [
             "ftp://x",
             "localhost:4566",
             "http://user:pw@host",
             "http://h/?q=1",
+            "http://h/#f",
+            "http://h:port",
+            "http://h:99999",
+            "http://a b",
+            "http://",
+            "http://[::1",
             "::",
         ] {
             assert!(Endpoint::parse(bad, "endpoint_url").is_err(), "{bad}");

@@ -21,6 +21,7 @@ pub mod connection;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod message;
 pub mod naming;
 pub mod platform;
 pub mod retry;

@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
+pub use crate::message::{Request, RequestTimeouts, Response};
+
 /// A failed exchange: the request was refused, not sent, or its reply not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
@@ -21,20 +23,7 @@ pub struct TransportError {
 pub trait Transport {
     /// Sends `request` (with its `host` header, which an implementation may have to move into
     /// the authority) and returns the reply with its body read completely.
-    fn send(
-        &mut self,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, TransportError>;
-}
-
-/// Per-request timeouts, carried in a request's extensions (credential endpoints such as IMDS
-/// want seconds, not SSM's minute).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestTimeouts {
-    /// Connecting.
-    pub connect: std::time::Duration,
-    /// Waiting for the reply (first byte, and between bytes).
-    pub read: std::time::Duration,
+    fn send(&mut self, request: Request) -> Result<Response, TransportError>;
 }
 
 /// Reads files (the shared AWS config files, web identity and container token files).

@@ -14,11 +14,11 @@ use std::fmt;
 use std::time::SystemTime;
 
 use aws_sigv4::sign::v4::{calculate_signature, generate_signing_key};
-use http::HeaderValue;
 use sha2::{Digest, Sha256};
 
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::message::Request;
 use crate::timestamp::amz_date;
 
 /// Headers left out of the signature: the signature itself, those proxies change
@@ -37,7 +37,7 @@ const UNSIGNED_HEADERS: [&str; 5] = [
 ///
 /// The request must carry its `host` header.
 pub fn sign_request(
-    request: &mut http::Request<Vec<u8>>,
+    request: &mut Request,
     credentials: &Credentials,
     region: &str,
     service: &str,
@@ -76,7 +76,7 @@ impl SigningKeys {
     /// service are those of the last signature.
     pub fn sign(
         &mut self,
-        request: &mut http::Request<Vec<u8>>,
+        request: &mut Request,
         credentials: &Credentials,
         region: &str,
         service: &str,
@@ -103,20 +103,12 @@ impl SigningKeys {
             credentials.access_key_id()
         );
 
-        let headers = request.headers_mut();
-        let value = |text: &str| {
-            HeaderValue::from_str(text)
-                .map_err(|_| Error::invalid_value("a signing header is not visible ASCII"))
-        };
-        headers.insert("x-amz-date", value(&date_time)?);
+        let headers = &mut request.headers;
+        headers.insert("x-amz-date", date_time);
         if let Some(token) = session_token {
-            let mut token = value(token)?;
-            token.set_sensitive(true);
             headers.insert("x-amz-security-token", token);
         }
-        let mut authorization = value(&authorization)?;
-        authorization.set_sensitive(true);
-        headers.insert(http::header::AUTHORIZATION, authorization);
+        headers.insert("authorization", authorization);
         Ok(())
     }
 
@@ -154,19 +146,23 @@ impl SigningKeys {
 
 /// The canonical request of SigV4 and its signed-headers list.
 fn canonical_request(
-    request: &http::Request<Vec<u8>>,
+    request: &Request,
     date_time: &str,
     session_token: Option<&str>,
 ) -> Result<(String, String), Error> {
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 2);
-    for (name, value) in request.headers() {
-        let name = name.as_str();
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers.len() + 2);
+    for (name, value) in request.headers.iter() {
         if UNSIGNED_HEADERS.contains(&name) || name == "x-amz-date" {
             continue;
         }
-        let value = value
-            .to_str()
-            .map_err(|_| Error::invalid_value("a request header is not visible ASCII"))?;
+        if !value
+            .bytes()
+            .all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
+        {
+            return Err(Error::invalid_value(
+                "a request header is not visible ASCII",
+            ));
+        }
         headers.push((name, value));
     }
     headers.push(("x-amz-date", date_time));
@@ -180,13 +176,12 @@ fn canonical_request(
     // A stable sort keeps the values of a repeated header in their order.
     headers.sort_by(|a, b| a.0.cmp(b.0));
 
-    let uri = request.uri();
-    let mut out = String::with_capacity(256 + request.body().len());
-    out.push_str(request.method().as_str());
+    let mut out = String::with_capacity(256);
+    out.push_str(request.method);
     out.push('\n');
-    push_encoded(&mut out, &normalized_path(uri.path()), true);
+    push_encoded(&mut out, &normalized_path(request.path()), true);
     out.push('\n');
-    push_canonical_query(&mut out, uri.query().unwrap_or_default());
+    push_canonical_query(&mut out, request.query());
     out.push('\n');
 
     let mut signed = String::with_capacity(headers.len() * 16);
@@ -209,7 +204,7 @@ fn canonical_request(
     out.push_str("\n\n");
     out.push_str(&signed);
     out.push('\n');
-    push_hex(&mut out, &Sha256::digest(request.body()));
+    push_hex(&mut out, &Sha256::digest(&request.body));
     Ok((out, signed))
 }
 

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::endpoint::Endpoint;
 use crate::error::{AwsError, Error, sanitize_foreign};
+use crate::message::{Request, Response};
 
 /// The largest reply body the core accepts (SSM values are at most 8 KB).
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -13,7 +14,7 @@ pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// An unsigned `GetParameter` request for `name` with `WithDecryption: true`.
-pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> http::Request<Vec<u8>> {
+pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> Request {
     // The bytes `json!({"Name": name, "WithDecryption": true}).to_string()` gives, without a Value.
     let mut body = br#"{"Name":"#.to_vec();
     json_string(&mut body, name);
@@ -25,7 +26,7 @@ pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> http::Request<V
 pub const MAX_BATCH: usize = 10;
 
 /// An unsigned `GetParameters` request for up to [`MAX_BATCH`] names, with decryption.
-pub fn get_parameters_request(endpoint: &Endpoint, names: &[String]) -> http::Request<Vec<u8>> {
+pub fn get_parameters_request(endpoint: &Endpoint, names: &[String]) -> Request {
     let mut body = br#"{"Names":["#.to_vec();
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
@@ -63,17 +64,17 @@ struct BatchParameter {
 /// The values of a `GetParameters` reply, aligned with `requested`: `None` for a name SSM
 /// listed in `InvalidParameters` (or did not return), which is "not found".
 pub fn parse_get_parameters(
-    response: &http::Response<Vec<u8>>,
+    response: &Response,
     requested: &[String],
     secrets: &[&str],
 ) -> Result<Vec<Option<String>>, Error> {
-    let body = response.body();
+    let body = &response.body;
     if body.len() > MAX_RESPONSE_BYTES {
         return Err(Error::transport(format!(
             "the SSM reply is larger than {MAX_RESPONSE_BYTES} bytes"
         )));
     }
-    if !response.status().is_success() {
+    if !response.is_success() {
         return Err(Error::aws(parse_error(response, secrets)));
     }
     let output: GetParametersOutput = serde_json::from_slice(body).map_err(|e| {
@@ -101,14 +102,10 @@ pub fn parse_get_parameters(
         .collect())
 }
 
-fn json_request(endpoint: &Endpoint, target: &str, body: Vec<u8>) -> http::Request<Vec<u8>> {
-    http::Request::post(endpoint.url())
-        .header("host", endpoint.authority())
+fn json_request(endpoint: &Endpoint, target: &str, body: Vec<u8>) -> Request {
+    Request::new("POST", endpoint, endpoint.path(), body)
         .header("content-type", CONTENT_TYPE)
         .header("x-amz-target", target)
-        .header("content-length", body.len())
-        .body(body)
-        .expect("an endpoint URL is a valid URI and the headers are static ASCII")
 }
 
 #[derive(Deserialize)]
@@ -127,17 +124,14 @@ struct Parameter {
 ///
 /// `secrets` are the credentials in play: they are removed from any AWS message quoted in an
 /// error. Nothing of a reply body other than AWS's error code and message is ever quoted.
-pub fn parse_get_parameter(
-    response: &http::Response<Vec<u8>>,
-    secrets: &[&str],
-) -> Result<Option<String>, Error> {
-    let body = response.body();
+pub fn parse_get_parameter(response: &Response, secrets: &[&str]) -> Result<Option<String>, Error> {
+    let body = &response.body;
     if body.len() > MAX_RESPONSE_BYTES {
         return Err(Error::transport(format!(
             "the SSM reply is larger than {MAX_RESPONSE_BYTES} bytes"
         )));
     }
-    if !response.status().is_success() {
+    if !response.is_success() {
         let error = parse_error(response, secrets);
         return match error.code.as_str() {
             "ParameterNotFound" => Ok(None),
@@ -168,12 +162,8 @@ fn json_problem(e: &serde_json::Error) -> String {
     format!("{what} at line {} column {}", e.line(), e.column())
 }
 
-fn content_type(response: &http::Response<Vec<u8>>) -> String {
-    let value = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("none");
+fn content_type(response: &Response) -> String {
+    let value = response.headers.get("content-type").unwrap_or("none");
     sanitize_foreign(value, &[]).chars().take(64).collect()
 }
 
@@ -185,19 +175,36 @@ struct JsonError {
     message: Option<String>,
 }
 
+/// The reason phrase of the statuses AWS and proxies answer with (RFC 9110).
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "unknown status",
+    }
+}
+
 /// An AWS error reply in any of its shapes: JSON 1.1 (`__type`, `message`/`Message`), the
 /// `x-amzn-errortype` header, or the XML of query-protocol services (`<Code>`, `<Message>`).
 /// A reply with none of these gets its HTTP status as its code.
-pub fn parse_error(response: &http::Response<Vec<u8>>, secrets: &[&str]) -> AwsError {
-    let status = response.status().as_u16();
-    let body = response.body();
+pub fn parse_error(response: &Response, secrets: &[&str]) -> AwsError {
+    let status = response.status;
+    let body = &response.body;
     let json: JsonError = serde_json::from_slice(body).unwrap_or_default();
     let text = std::str::from_utf8(body).ok();
-    let header_code = response
-        .headers()
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let header_code = response.headers.get("x-amzn-errortype").map(str::to_string);
     let code = json
         .kind
         .or(header_code)
@@ -205,10 +212,7 @@ pub fn parse_error(response: &http::Response<Vec<u8>>, secrets: &[&str]) -> AwsE
         .map(|c| sanitize_code(&c, secrets))
         .filter(|c| !c.is_empty());
     let Some(code) = code else {
-        let reason = response
-            .status()
-            .canonical_reason()
-            .unwrap_or("unknown status");
+        let reason = reason_phrase(status);
         return AwsError {
             code: status.to_string(),
             message: format!(
@@ -268,12 +272,8 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
-    fn reply(status: u16, body: &str) -> http::Response<Vec<u8>> {
-        http::Response::builder()
-            .status(status)
-            .header("content-type", CONTENT_TYPE)
-            .body(body.as_bytes().to_vec())
-            .unwrap()
+    fn reply(status: u16, body: &str) -> Response {
+        Response::new(status, body).header("content-type", CONTENT_TYPE)
     }
 
     #[test]
@@ -281,10 +281,7 @@ mod tests {
         let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
         for name in ["/a/b", "q\"uote\\back", "tab\tnl\n\u{1}", "é/✓", ""] {
             let want = serde_json::json!({ "Name": name, "WithDecryption": true }).to_string();
-            assert_eq!(
-                get_parameter_request(&endpoint, name).body(),
-                want.as_bytes()
-            );
+            assert_eq!(get_parameter_request(&endpoint, name).body, want.as_bytes());
         }
         for names in [
             vec![],
@@ -293,7 +290,7 @@ mod tests {
         ] {
             let want = serde_json::json!({ "Names": names, "WithDecryption": true }).to_string();
             assert_eq!(
-                get_parameters_request(&endpoint, &names).body(),
+                get_parameters_request(&endpoint, &names).body,
                 want.as_bytes()
             );
         }
@@ -303,19 +300,25 @@ mod tests {
     fn request_is_a_json_get_parameter_with_decryption() {
         let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
         let req = get_parameter_request(&endpoint, "/airflow/variables/x");
-        assert_eq!(req.method(), "POST");
-        assert_eq!(req.uri(), "https://ssm.eu-west-1.amazonaws.com/");
-        assert_eq!(req.headers()["host"], "ssm.eu-west-1.amazonaws.com");
-        assert_eq!(req.headers()["x-amz-target"], "AmazonSSM.GetParameter");
-        assert_eq!(req.headers()["content-type"], CONTENT_TYPE);
-        let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.url(), "https://ssm.eu-west-1.amazonaws.com/");
+        assert_eq!(
+            req.headers.get("host").unwrap(),
+            "ssm.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            req.headers.get("x-amz-target").unwrap(),
+            "AmazonSSM.GetParameter"
+        );
+        assert_eq!(req.headers.get("content-type").unwrap(), CONTENT_TYPE);
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
         assert_eq!(
             body,
             serde_json::json!({"Name": "/airflow/variables/x", "WithDecryption": true})
         );
         assert_eq!(
-            req.headers()["content-length"],
-            req.body().len().to_string().as_str()
+            req.headers.get("content-length").unwrap(),
+            req.body.len().to_string().as_str()
         );
     }
 
@@ -406,7 +409,7 @@ mod tests {
             assert_eq!(e.kind(), &ErrorKind::InvalidValue, "{body}");
             assert!(!e.to_string().contains("SECRETVALUE"), "{e}");
         }
-        let non_utf8 = http::Response::new(vec![0xff, 0xfe, b'{']);
+        let non_utf8 = Response::new(200, vec![0xff, 0xfe, b'{']);
         assert_eq!(
             parse_get_parameter(&non_utf8, &[]).unwrap_err().kind(),
             &ErrorKind::InvalidValue
@@ -436,8 +439,11 @@ mod tests {
         let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
         let names: Vec<String> = ["/a", "/b", "/c:2"].iter().map(|s| s.to_string()).collect();
         let req = get_parameters_request(&endpoint, &names);
-        assert_eq!(req.headers()["x-amz-target"], "AmazonSSM.GetParameters");
-        let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
+        assert_eq!(
+            req.headers.get("x-amz-target").unwrap(),
+            "AmazonSSM.GetParameters"
+        );
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
         assert_eq!(
             body,
             serde_json::json!({"Names": ["/a", "/b", "/c:2"], "WithDecryption": true})

@@ -70,11 +70,10 @@ pub fn ssm_response(data: &[u8]) {
         return;
     };
     let status = [200, 400, 403, 429, 500, 502, 503][usize::from(selector) % 7];
-    let mut builder = http::Response::builder().status(status);
+    let mut response = ssm_secrets::message::Response::new(status, body);
     if selector & 0x80 != 0 {
-        builder = builder.header("x-amzn-errortype", "ThrottlingException:http://internal");
+        response = response.header("x-amzn-errortype", "ThrottlingException:http://internal");
     }
-    let response = builder.body(body.to_vec()).unwrap();
     if let Err(e) = ssm_secrets::ssm::parse_get_parameter(&response, &["FUZZSECRET"]) {
         assert!(!e.to_string().contains("FUZZSECRET"), "{e}");
     }
@@ -89,10 +88,7 @@ pub fn sts_response(data: &[u8]) {
         return;
     };
     let status = if selector & 1 == 0 { 200 } else { 403 };
-    let response = http::Response::builder()
-        .status(status)
-        .body(body.to_vec())
-        .unwrap();
+    let response = ssm_secrets::message::Response::new(status, body);
     if let Err(e) = sts::parse_credentials(&response, &["FUZZSECRET"]) {
         assert!(!e.to_string().contains("FUZZSECRET"), "{e}");
     }

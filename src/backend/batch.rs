@@ -98,7 +98,7 @@ impl Backend {
             Err(e) => return names.iter().map(|_| Err(e.clone())).collect(),
         };
         let request = || ssm::get_parameters_request(&targets.ssm, names);
-        let parse = |response: &http::Response<Vec<u8>>, secrets: &[&str]| {
+        let parse = |response: &crate::message::Response, secrets: &[&str]| {
             ssm::parse_get_parameters(response, names, secrets)
         };
         let result = self.call(

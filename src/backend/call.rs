@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::{Backend, Platform, Targets};
 use crate::credentials::{self, Credentials, FetchContext, Source};
 use crate::error::{Error, ErrorKind, sanitize_foreign};
-use crate::platform::RequestTimeouts;
+use crate::message::{Request, RequestTimeouts, Response};
 use crate::retry::{Jitter, backoff};
 use crate::skew::{self, ClockOffset};
 
@@ -15,14 +15,14 @@ use crate::skew::{self, ClockOffset};
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Reads a reply, keeping the given secrets out of errors.
-pub(super) type Parse<'a, T> = &'a dyn Fn(&http::Response<Vec<u8>>, &[&str]) -> Result<T, Error>;
+pub(super) type Parse<'a, T> = &'a dyn Fn(&Response, &[&str]) -> Result<T, Error>;
 
 /// An SSM operation: how to build its request and read its reply.
 pub(super) struct Operation<'a, T> {
     /// For messages, e.g. `GetParameter`.
     pub name: &'static str,
     /// The unsigned request.
-    pub request: &'a dyn Fn() -> http::Request<Vec<u8>>,
+    pub request: &'a dyn Fn() -> Request,
     /// The reply (with the secrets to keep out of errors).
     pub parse: Parse<'a, T>,
 }
@@ -158,7 +158,7 @@ impl Backend {
             signed_at,
         };
         let mut request = (operation.request)();
-        request.extensions_mut().insert(RequestTimeouts {
+        request.timeouts = Some(RequestTimeouts {
             connect: self.config.aws.connect_timeout.unwrap_or(DEFAULT_TIMEOUT),
             read: self.config.aws.read_timeout.unwrap_or(DEFAULT_TIMEOUT),
         });
@@ -185,7 +185,7 @@ impl Backend {
                 }));
             }
         };
-        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
+        let header = |name: &str| response.headers.get(name);
         Exchange {
             retry_after: header("x-amz-retry-after")
                 .and_then(|ms| ms.trim().parse::<u64>().ok())

@@ -6,19 +6,20 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
 use crate::error::ErrorKind;
-use crate::platform::{FakeClock, RequestTimeouts, TransportError};
+use crate::message::{Request, Response};
+use crate::platform::{FakeClock, TransportError};
 
 const START: u64 = 1_795_000_000;
 
-type Reply = Result<http::Response<Vec<u8>>, TransportError>;
+type Reply = Result<Response, TransportError>;
 
 struct Script {
     replies: Vec<Reply>,
-    seen: Vec<http::Request<Vec<u8>>>,
+    seen: Vec<Request>,
 }
 
 impl Transport for Script {
-    fn send(&mut self, request: http::Request<Vec<u8>>) -> Reply {
+    fn send(&mut self, request: Request) -> Reply {
         self.seen.push(request);
         if self.replies.is_empty() {
             return value("v");
@@ -28,26 +29,21 @@ impl Transport for Script {
 }
 
 fn value(v: &str) -> Reply {
-    Ok(http::Response::new(
-        format!(r#"{{"Parameter": {{"Value": "{v}"}}}}"#).into_bytes(),
+    Ok(Response::new(
+        200,
+        format!(r#"{{"Parameter": {{"Value": "{v}"}}}}"#),
     ))
 }
 
 fn aws(status: u16, code: &str) -> Reply {
-    Ok(http::Response::builder()
-        .status(status)
-        .body(format!(r#"{{"__type": "{code}", "message": "m"}}"#).into_bytes())
-        .unwrap())
+    Ok(Response::new(
+        status,
+        format!(r#"{{"__type": "{code}", "message": "m"}}"#),
+    ))
 }
 
 fn with_header(reply: Reply, name: &str, value: &str) -> Reply {
-    reply.map(|mut r| {
-        r.headers_mut().insert(
-            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            value.parse().unwrap(),
-        );
-        r
-    })
+    reply.map(|r| r.header(name, value))
 }
 
 fn dropped() -> Reply {
@@ -60,7 +56,7 @@ fn dropped() -> Reply {
 struct Run {
     result: Result<Option<String>, Error>,
     sleeps: Vec<Duration>,
-    requests: Vec<http::Request<Vec<u8>>>,
+    requests: Vec<Request>,
 }
 
 fn run_with(backend: &mut Backend, clock: &FakeClock, replies: Vec<Reply>) -> Run {
@@ -228,8 +224,7 @@ fn a_skewed_clock_is_corrected_from_the_date_header_and_kept() {
     assert_eq!(r.result.unwrap().as_deref(), Some("v"));
     assert_eq!(r.requests.len(), 2);
     assert!(r.sleeps.is_empty(), "a skew retry is immediate");
-    let date =
-        |req: &http::Request<Vec<u8>>| req.headers()["x-amz-date"].to_str().unwrap().to_string();
+    let date = |req: &Request| req.headers.get("x-amz-date").unwrap().to_string();
     assert_eq!(date(&r.requests[0]), "20261118T110640Z");
     assert_eq!(date(&r.requests[1]), "20261118T120640Z");
     let r = run_with(&mut backend, &clock, vec![]);
@@ -260,21 +255,13 @@ fn timeouts_from_config_kwargs_travel_with_the_request() {
         r#"{"config_kwargs": {"connect_timeout": 3, "read_timeout": 7.5}}"#,
         vec![],
     );
-    let t = r.requests[0]
-        .extensions()
-        .get::<RequestTimeouts>()
-        .copied()
-        .unwrap();
+    let t = r.requests[0].timeouts.unwrap();
     assert_eq!(
         (t.connect, t.read),
         (Duration::from_secs(3), Duration::from_millis(7500))
     );
     let r = run("{}", vec![]);
-    let t = r.requests[0]
-        .extensions()
-        .get::<RequestTimeouts>()
-        .copied()
-        .unwrap();
+    let t = r.requests[0].timeouts.unwrap();
     assert_eq!(
         (t.connect, t.read),
         (Duration::from_secs(60), Duration::from_secs(60))
@@ -316,12 +303,9 @@ impl Ssm {
 }
 
 impl Transport for Ssm {
-    fn send(&mut self, request: http::Request<Vec<u8>>) -> Reply {
-        let target = request.headers()["x-amz-target"]
-            .to_str()
-            .unwrap()
-            .to_string();
-        let body: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
+    fn send(&mut self, request: Request) -> Reply {
+        let target = request.headers.get("x-amz-target").unwrap().to_string();
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
         if target == "AmazonSSM.GetParameter" {
             let name = body["Name"].as_str().unwrap().to_string();
             self.calls.push((target, vec![name.clone()]));
@@ -353,7 +337,7 @@ impl Transport for Ssm {
             .map(|n| serde_json::json!({"Name": n, "Type": "String", "Value": self.store[*n]}))
             .collect();
         let body = serde_json::json!({"Parameters": parameters, "InvalidParameters": missing});
-        Ok(http::Response::new(body.to_string().into_bytes()))
+        Ok(Response::new(200, body.to_string()))
     }
 }
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 use super::{Credentials, parse_json_credentials};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::platform::{Environment, Filesystem, RequestTimeouts, Transport};
+use crate::message::{Request, RequestTimeouts};
+use crate::platform::{Environment, Filesystem, Transport};
 
 /// The ECS task metadata address.
 const ECS_HOST: &str = "169.254.170.2";
@@ -36,7 +37,7 @@ impl ContainerSource {
         };
         let endpoint = Endpoint::parse(&url, "the container credentials URI")
             .map_err(|e| Error::credentials(e.message().to_string()))?;
-        if endpoint.scheme() == "http" && !is_allowed_http_host(endpoint.authority()) {
+        if endpoint.scheme() == "http" && !is_allowed_http_host(endpoint.host()) {
             return Err(Error::credentials(
                 "container credentials over http are allowed only from a loopback address, \
                  169.254.170.2 or the EKS Pod Identity agent",
@@ -74,7 +75,7 @@ impl ContainerSource {
             })?),
             None => self.token.clone(),
         };
-        let mut request = http::Request::get(&self.url).header("host", self.endpoint.authority());
+        let mut request = Request::new("GET", &self.endpoint, self.endpoint.path(), Vec::new());
         if let Some(token) = token {
             let token = token.trim();
             if token.contains(['\r', '\n']) {
@@ -84,10 +85,7 @@ impl ContainerSource {
             }
             request = request.header("authorization", token);
         }
-        let mut request = request.body(Vec::new()).map_err(|_| {
-            Error::credentials("container credentials: the request could not be built")
-        })?;
-        request.extensions_mut().insert(RequestTimeouts {
+        request.timeouts = Some(RequestTimeouts {
             connect: Duration::from_secs(2),
             read: Duration::from_secs(2),
         });
@@ -98,22 +96,18 @@ impl ContainerSource {
                 e.message
             ))
         })?;
-        if !response.status().is_success() {
+        if !response.is_success() {
             return Err(Error::credentials(format!(
                 "container credentials endpoint answered HTTP {}",
-                response.status().as_u16()
+                response.status
             )));
         }
-        parse_json_credentials(response.body(), "container credentials")
+        parse_json_credentials(&response.body, "container credentials")
     }
 }
 
 /// Loopback, the ECS address and the EKS Pod Identity agent (IPv4 and IPv6).
-fn is_allowed_http_host(authority: &str) -> bool {
-    let host = authority
-        .parse::<http::uri::Authority>()
-        .map(|a| a.host().trim_matches(['[', ']']).to_string())
-        .unwrap_or_default();
+fn is_allowed_http_host(host: &str) -> bool {
     if host == "localhost" {
         return true;
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::{Credentials, parse_json_credentials};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::platform::{Environment, RequestTimeouts, Transport};
+use crate::message::{Request, RequestTimeouts};
+use crate::platform::{Environment, Transport};
 
 const TOKEN_PATH: &str = "/latest/api/token";
 const ROLE_PATH: &str = "/latest/meta-data/iam/security-credentials/";
@@ -49,21 +50,13 @@ impl ImdsSource {
         &self.endpoint
     }
 
-    fn request(&self, method: &str, path: &str, header: (&str, &str)) -> http::Request<Vec<u8>> {
-        let url = format!(
-            "{}://{}{path}",
-            self.endpoint.scheme(),
-            self.endpoint.authority()
-        );
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(url)
-            .header("host", self.endpoint.authority())
-            .header(header.0, header.1)
-            .header("content-length", "0")
-            .body(Vec::new())
-            .expect("a parsed endpoint and static paths form a valid request");
-        request.extensions_mut().insert(RequestTimeouts {
+    fn request(&self, method: &'static str, path: &str, header: (&str, &str)) -> Request {
+        let mut request =
+            Request::new(method, &self.endpoint, path, Vec::new()).header(header.0, header.1);
+        if method == "GET" {
+            request = request.header("content-length", "0");
+        }
+        request.timeouts = Some(RequestTimeouts {
             connect: Duration::from_secs(1),
             read: Duration::from_secs(1),
         });
@@ -73,7 +66,7 @@ impl ImdsSource {
     fn exchange(
         &self,
         transport: &mut dyn Transport,
-        request: http::Request<Vec<u8>>,
+        request: Request,
         what: &str,
     ) -> Result<String, Error> {
         let response = transport.send(request).map_err(|e| {
@@ -83,13 +76,13 @@ impl ImdsSource {
                 e.message
             ))
         })?;
-        if !response.status().is_success() {
+        if !response.is_success() {
             return Err(Error::credentials(format!(
                 "instance metadata answered HTTP {} ({what})",
-                response.status().as_u16()
+                response.status
             )));
         }
-        String::from_utf8(response.into_body())
+        String::from_utf8(response.body)
             .map_err(|_| Error::credentials(format!("instance metadata sent non-UTF-8 ({what})")))
     }
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::Credentials;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::message::{Request, Response};
 use crate::ssm::{self, MAX_RESPONSE_BYTES};
 
 /// Airflow's default `RoleSessionName`: `slugify("Airflow_" + conn_id)` for the backend's
@@ -89,31 +90,22 @@ fn encode(pairs: &[(String, String)]) -> String {
 }
 
 /// A POST of `form` to the STS endpoint (unsigned; `AssumeRole` is signed by the caller).
-pub fn request(endpoint: &Endpoint, form: String) -> http::Request<Vec<u8>> {
-    let body = form.into_bytes();
-    http::Request::post(endpoint.url())
-        .header("host", endpoint.authority())
-        .header(
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        )
-        .header("content-length", body.len())
-        .body(body)
-        .expect("an endpoint URL is a valid URI and the headers are static ASCII")
+pub fn request(endpoint: &Endpoint, form: String) -> Request {
+    Request::new("POST", endpoint, endpoint.path(), form.into_bytes()).header(
+        "content-type",
+        "application/x-www-form-urlencoded; charset=utf-8",
+    )
 }
 
 /// The credentials in an STS reply, or its error. `secrets` are removed from quoted messages.
-pub fn parse_credentials(
-    response: &http::Response<Vec<u8>>,
-    secrets: &[&str],
-) -> Result<Credentials, Error> {
-    if response.body().len() > MAX_RESPONSE_BYTES {
+pub fn parse_credentials(response: &Response, secrets: &[&str]) -> Result<Credentials, Error> {
+    if response.body.len() > MAX_RESPONSE_BYTES {
         return Err(Error::transport("the STS reply is too large"));
     }
-    if !response.status().is_success() {
+    if !response.is_success() {
         return Err(Error::aws(ssm::parse_error(response, secrets)));
     }
-    let text = std::str::from_utf8(response.body())
+    let text = std::str::from_utf8(&response.body)
         .map_err(|_| Error::invalid_value("the STS reply is not UTF-8"))?;
     let block = xml_text(text, "Credentials")
         .ok_or_else(|| Error::invalid_value("the STS reply has no <Credentials>"))?;
@@ -188,11 +180,8 @@ mod tests {
         assert!(pairs.contains(&("RoleSessionName".into(), AIRFLOW_ROLE_SESSION_NAME.into())));
     }
 
-    fn reply(status: u16, body: &str) -> http::Response<Vec<u8>> {
-        http::Response::builder()
-            .status(status)
-            .body(body.as_bytes().to_vec())
-            .unwrap()
+    fn reply(status: u16, body: &str) -> Response {
+        Response::new(status, body)
     }
 
     #[test]

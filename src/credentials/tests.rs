@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use super::*;
 use crate::config::BackendConfig;
 use crate::error::ErrorKind;
+use crate::message::{Request, Response};
 use crate::platform::TransportError;
 
 const NOW: u64 = 1_795_000_000;
@@ -289,12 +290,12 @@ fn unreadable_and_malformed_files_are_clear_errors() {
 
 /// A transport that answers from a list, recording requests.
 struct Script {
-    replies: Vec<Result<http::Response<Vec<u8>>, TransportError>>,
-    seen: Vec<http::Request<Vec<u8>>>,
+    replies: Vec<Result<Response, TransportError>>,
+    seen: Vec<Request>,
 }
 
 impl Script {
-    fn new(replies: Vec<Result<http::Response<Vec<u8>>, TransportError>>) -> Self {
+    fn new(replies: Vec<Result<Response, TransportError>>) -> Self {
         Script {
             replies,
             seen: Vec::new(),
@@ -303,23 +304,17 @@ impl Script {
 }
 
 impl Transport for Script {
-    fn send(
-        &mut self,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
         self.seen.push(request);
         self.replies.remove(0)
     }
 }
 
-fn ok(status: u16, body: &str) -> Result<http::Response<Vec<u8>>, TransportError> {
-    Ok(http::Response::builder()
-        .status(status)
-        .body(body.as_bytes().to_vec())
-        .unwrap())
+fn ok(status: u16, body: &str) -> Result<Response, TransportError> {
+    Ok(Response::new(status, body))
 }
 
-fn sts_reply(key: &str) -> Result<http::Response<Vec<u8>>, TransportError> {
+fn sts_reply(key: &str) -> Result<Response, TransportError> {
     ok(
         200,
         &format!(
@@ -354,18 +349,16 @@ fn kwargs_assume_role_signs_sts_with_the_base_key() {
     );
     let request = &script.seen[0];
     assert_eq!(
-        request.uri(),
+        request.url(),
         "https://sts.example.test/",
         "service_config wins; endpoint_url is SSM's"
     );
-    let auth = request.headers()["authorization"].to_str().unwrap();
+    let auth = request.headers.get("authorization").unwrap();
     assert!(
         auth.contains("Credential=AKIDEXTRA/") && auth.contains("/eu-west-1/sts/aws4_request"),
         "{auth}"
     );
-    let form: Vec<(String, String)> = form_urlencoded::parse(request.body())
-        .into_owned()
-        .collect();
+    let form: Vec<(String, String)> = form_urlencoded::parse(&request.body).into_owned().collect();
     assert!(form.contains(&("RoleArn".into(), "arn:aws:iam::123456789012:role/r".into())));
     assert!(form.contains(&("RoleSessionName".into(), "custom".into())));
     assert!(form.contains(&("ExternalId".into(), "ext-1".into())));
@@ -390,11 +383,11 @@ fn regional_sts_and_profile_region() {
     let mut script = Script::new(vec![sts_reply("ASIA1")]);
     run(&p.source, &mut script, "eu-central-1").unwrap();
     assert_eq!(
-        script.seen[0].uri(),
+        script.seen[0].url(),
         "https://sts.eu-central-1.amazonaws.com/"
     );
     assert_eq!(
-        script.seen[0].headers()["x-amz-security-token"],
+        script.seen[0].headers.get("x-amz-security-token").unwrap(),
         "prof1-token"
     );
 }
@@ -405,7 +398,7 @@ fn chained_roles_fetch_inside_out() {
     let mut script = Script::new(vec![sts_reply("ASIAINNER"), sts_reply("ASIAOUTER")]);
     let c = run(&p.source, &mut script, "us-east-1").unwrap();
     assert_eq!(c.access_key_id(), "ASIAOUTER");
-    let second = script.seen[1].headers()["authorization"].to_str().unwrap();
+    let second = script.seen[1].headers.get("authorization").unwrap();
     assert!(second.contains("Credential=ASIAINNER/"), "{second}");
 }
 
@@ -422,10 +415,8 @@ fn web_identity_is_unsigned_and_reads_the_token() {
         "ASIAWEB"
     );
     let request = &script.seen[0];
-    assert!(request.headers().get("authorization").is_none());
-    let form: Vec<(String, String)> = form_urlencoded::parse(request.body())
-        .into_owned()
-        .collect();
+    assert!(request.headers.get("authorization").is_none());
+    let form: Vec<(String, String)> = form_urlencoded::parse(&request.body).into_owned().collect();
     assert!(form.contains(&("Action".into(), "AssumeRoleWithWebIdentity".into())));
     assert!(form.contains(&("WebIdentityToken".into(), "eyJ.web.token".into())));
     assert!(form.contains(&("RoleSessionName".into(), format!("botocore-session-{NOW}"))));
@@ -487,8 +478,11 @@ fn container_credentials_with_token_file() {
         fetch(&p.source, &mut ctx).unwrap().access_key_id(),
         "ASIACONT"
     );
-    assert_eq!(script.seen[0].headers()["authorization"], "Bearer abc");
-    assert_eq!(script.seen[0].uri(), "http://169.254.170.23/v1/credentials");
+    assert_eq!(
+        script.seen[0].headers.get("authorization").unwrap(),
+        "Bearer abc"
+    );
+    assert_eq!(script.seen[0].url(), "http://169.254.170.23/v1/credentials");
 }
 
 #[test]
@@ -508,21 +502,27 @@ fn imds_v2_token_role_then_credentials() {
             .access_key_id(),
         "ASIAIMDS"
     );
-    assert_eq!(script.seen[0].method(), "PUT");
+    assert_eq!(script.seen[0].method, "PUT");
     assert_eq!(
-        script.seen[0].uri(),
+        script.seen[0].url(),
         "http://169.254.169.254/latest/api/token"
     );
     assert_eq!(
-        script.seen[0].headers()["x-aws-ec2-metadata-token-ttl-seconds"],
+        script.seen[0]
+            .headers
+            .get("x-aws-ec2-metadata-token-ttl-seconds")
+            .unwrap(),
         "21600"
     );
     assert_eq!(
-        script.seen[2].uri(),
+        script.seen[2].url(),
         "http://169.254.169.254/latest/meta-data/iam/security-credentials/my-role"
     );
     assert_eq!(
-        script.seen[2].headers()["x-aws-ec2-metadata-token"],
+        script.seen[2]
+            .headers
+            .get("x-aws-ec2-metadata-token")
+            .unwrap(),
         "TOKEN123"
     );
 }

@@ -12,7 +12,7 @@ use super::http::WasiTransport;
 use crate::backend::{Backend, Kind, Platform, Targets};
 use crate::config::BackendConfig;
 use crate::connection::{self, Connection, ConnectionSemantics};
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, split_host_port};
 use crate::error::{AwsError, Error, ErrorKind};
 use crate::platform::{Clock, ProcessEnvironment, ProcessFilesystem, SystemClock};
 
@@ -198,14 +198,10 @@ impl Guest for Component {
 fn origin(endpoint: &Endpoint) -> String {
     let scheme = endpoint.scheme();
     let default_port = if scheme == "http" { 80 } else { 443 };
-    match endpoint.authority().parse::<http::uri::Authority>() {
-        Ok(authority) => format!(
-            "{scheme}://{}:{}",
-            authority.host(),
-            authority.port_u16().unwrap_or(default_port)
-        ),
+    match split_host_port(endpoint.authority()) {
+        Some((host, port)) => format!("{scheme}://{host}:{}", port.unwrap_or(default_port)),
         // Endpoints are validated when resolved; keep whatever this one says.
-        Err(_) => format!("{scheme}://{}", endpoint.authority()),
+        None => format!("{scheme}://{}", endpoint.authority()),
     }
 }
 

@@ -9,7 +9,8 @@ use wasip2::http::types::{
 };
 use wasip2::io::streams::StreamError;
 
-use crate::platform::{RequestTimeouts, Transport, TransportError};
+use crate::message::{Request, Response};
+use crate::platform::{Transport, TransportError};
 use crate::ssm::MAX_RESPONSE_BYTES;
 
 /// botocore's default connect and read timeouts.
@@ -50,47 +51,38 @@ fn transient(message: impl Into<String>) -> TransportError {
 const WRITE_CHUNK: usize = 4096;
 
 impl Transport for WasiTransport {
-    fn send(
-        &mut self,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let timeouts = request.extensions().get::<RequestTimeouts>().copied();
-        let (connect_timeout, read_timeout) = timeouts
+    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
+        let (connect_timeout, read_timeout) = request
+            .timeouts
             .map_or((self.connect_timeout, self.read_timeout), |t| {
                 (t.connect, t.read)
             });
-        let (parts, body) = request.into_parts();
         // `host` is forbidden in wasi:http: the authority carries it (and was signed as such).
-        let headers: Vec<(String, Vec<u8>)> = parts
+        let headers: Vec<(String, Vec<u8>)> = request
             .headers
             .iter()
-            .filter(|(name, _)| *name != http::header::HOST)
-            .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
+            .filter(|(name, _)| *name != "host")
+            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
             .collect();
         let fields = Fields::from_list(&headers)
             .map_err(|e| fail(format!("a request header was refused: {e:?}")))?;
         let outgoing = OutgoingRequest::new(fields);
-        let method = match parts.method.as_str() {
+        let method = match request.method {
             "GET" => Method::Get,
             "POST" => Method::Post,
             "PUT" => Method::Put,
             "HEAD" => Method::Head,
             other => Method::Other(other.to_string()),
         };
-        let scheme = match parts.uri.scheme_str() {
-            Some("http") => Scheme::Http,
+        let scheme = match request.scheme.as_str() {
+            "http" => Scheme::Http,
             _ => Scheme::Https,
         };
-        let authority = parts.uri.authority().map(|a| a.as_str().to_string());
-        let path = parts
-            .uri
-            .path_and_query()
-            .map_or("/".to_string(), |p| p.as_str().to_string());
         outgoing
             .set_method(&method)
             .and_then(|()| outgoing.set_scheme(Some(&scheme)))
-            .and_then(|()| outgoing.set_authority(authority.as_deref()))
-            .and_then(|()| outgoing.set_path_with_query(Some(&path)))
+            .and_then(|()| outgoing.set_authority(Some(&request.authority)))
+            .and_then(|()| outgoing.set_path_with_query(Some(&request.path_and_query)))
             .map_err(|()| fail("the request line was refused"))?;
 
         // Timeouts travel only when configured: wasmtime-wasi-http 48 reads the
@@ -117,7 +109,7 @@ impl Transport for WasiTransport {
                 None => future.subscribe().block(),
             }
         };
-        if let Err(write_error) = write_body(outgoing_body, &body) {
+        if let Err(write_error) = write_body(outgoing_body, &request.body) {
             // A refused or failed exchange closes the body stream; the reply says why.
             return Err(match wait() {
                 Ok(Err(code)) => describe(code),
@@ -128,18 +120,22 @@ impl Transport for WasiTransport {
             .map_err(|()| fail("the reply was already taken"))?
             .map_err(describe)?;
 
-        let mut response = http::Response::builder().status(incoming.status());
-        for (name, value) in incoming.headers().entries() {
-            response = response.header(name, value);
-        }
+        let headers = incoming
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
+            .collect();
         let body = read_body(
             incoming
                 .consume()
                 .map_err(|()| fail("the reply body could not be opened"))?,
         )?;
-        response
-            .body(body)
-            .map_err(|_| fail("the reply has a malformed status or header"))
+        Ok(Response {
+            status: incoming.status(),
+            headers,
+            body,
+        })
     }
 }
 
