@@ -28,7 +28,7 @@ impl Runtime {
 
     /// Compiles a component from its bytes.
     pub fn from_bytes(bytes: &[u8]) -> wasmtime::Result<Self> {
-        let engine = Engine::new(&Config::new())?;
+        let engine = new_engine()?;
         let component = Component::new(&engine, bytes)?;
         Self::link(engine, component)
     }
@@ -42,7 +42,7 @@ impl Runtime {
         cache_dir: &Path,
     ) -> wasmtime::Result<(Self, CacheOutcome)> {
         let bytes = read_component(path)?;
-        let engine = Engine::new(&Config::new())?;
+        let engine = new_engine()?;
         let (component, outcome) = compile_cached(&engine, &bytes, cache_dir)?;
         Ok((Self::link(engine, component)?, outcome))
     }
@@ -105,6 +105,16 @@ pub fn load_component(engine: &Engine, path: &Path) -> wasmtime::Result<(Compone
         Some(dir) => compile_cached(engine, &bytes, &dir),
         None => Ok((Component::new(engine, &bytes)?, CacheOutcome::Unusable)),
     }
+}
+
+/// The engine every host here uses: wasmtime's defaults, plus a perf map of the compiled code
+/// when `SSM_SECRETS_PERF_MAP=1` is set, so `perf record` names the component's functions.
+pub fn new_engine() -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    if std::env::var_os("SSM_SECRETS_PERF_MAP").is_some_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    Engine::new(&config)
 }
 
 fn read_component(path: &Path) -> wasmtime::Result<Vec<u8>> {

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use hyper::server::conn::http1;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use wasmtime::Store;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -96,7 +96,7 @@ impl Server {
     /// Loads the composed endpoint at `path` through the precompiled cache and checks that it
     /// instantiates with the grants of `options`.
     pub async fn load(path: &Path, options: &ServeOptions) -> wasmtime::Result<Arc<Server>> {
-        let engine = Engine::new(&Config::new())?;
+        let engine = crate::runtime::new_engine()?;
         let (component, _) = crate::runtime::load_component(&engine, path)?;
         let mut linker = Linker::<ServeState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
