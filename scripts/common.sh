@@ -152,3 +152,40 @@ build_endpoint() {
   mv "$SSM_SECRETS_ENDPOINT.tmp" "$SSM_SECRETS_ENDPOINT"
   echo "==> endpoint: $SSM_SECRETS_ENDPOINT ($(wc -c <"$SSM_SECRETS_ENDPOINT") bytes)"
 }
+
+# SSM as wasi:config: the `config-store/` adapter (exports `wasi:config/store@0.2.0-draft`,
+# imports `airflow-ssm:secrets/lookup`) plugged with the lookup component by `wac plug` into
+# target/config-store/ssm_config_store.wasm, which imports only WASI; then the test consumer
+# (`config-store/consumer/`, a wasi:cli command that reads keys through `wasi:config/store`)
+# plugged with that into target/config-store/config_consumer.wasm.
+build_config_store() {
+  build_component
+  echo "==> building the wasi:config adapter and its test consumer (wasm32-wasip2, profile component)"
+  cargo build --locked --target wasm32-wasip2 --profile component -p ssm-config-store \
+    -p ssm-config-consumer
+  ensure_wac
+  ensure_wasm_tools
+  mkdir -p target/config-store
+  export SSM_CONFIG_STORE="$PWD/target/config-store/ssm_config_store.wasm"
+  export SSM_CONFIG_CONSUMER="$PWD/target/config-store/config_consumer.wasm"
+  local built=target/wasm32-wasip2/component file
+  echo "==> composing the wasi:config adapter with the lookup component (wac plug)"
+  "$WAC" plug --plug "$SSM_SECRETS_COMPONENT" "$built/ssm_config_store.wasm" \
+    -o "$SSM_CONFIG_STORE.tmp"
+  echo "==> composing the test consumer with the SSM wasi:config store (wac plug)"
+  "$WAC" plug --plug "$SSM_CONFIG_STORE.tmp" "$built/config_consumer.wasm" \
+    -o "$SSM_CONFIG_CONSUMER.tmp"
+  for file in "$SSM_CONFIG_STORE.tmp" "$SSM_CONFIG_CONSUMER.tmp"; do
+    "$WASM_TOOLS" validate "$file"
+    # Only WASI 0.2's own interfaces: not our lookups, and no `wasi:config` left unplugged.
+    if "$WASM_TOOLS" component wit "$file" | grep -E '^\s*import ' |
+      grep -Ev ' wasi:(cli|clocks|filesystem|http|io|random|sockets)/'; then
+      echo "error: $file imports something other than WASI" >&2
+      return 1
+    fi
+  done
+  mv "$SSM_CONFIG_STORE.tmp" "$SSM_CONFIG_STORE"
+  mv "$SSM_CONFIG_CONSUMER.tmp" "$SSM_CONFIG_CONSUMER"
+  echo "==> wasi:config store: $SSM_CONFIG_STORE ($(wc -c <"$SSM_CONFIG_STORE") bytes)"
+  echo "==> test consumer: $SSM_CONFIG_CONSUMER ($(wc -c <"$SSM_CONFIG_CONSUMER") bytes)"
+}

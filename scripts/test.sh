@@ -4,6 +4,7 @@
 # Airflow 3.3 and 2.10 (each in its own virtualenv) and the Node test (jco).
 source "$(dirname "$0")/common.sh"
 build_endpoint
+build_config_store
 
 export MOTO_VENV="${MOTO_VENV:-$PWD/target/moto-venv}"
 if [ ! -x "$MOTO_VENV/bin/moto_server" ]; then

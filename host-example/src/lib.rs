@@ -9,10 +9,13 @@
 //!   process;
 //! - [`fixture`]: SSM answered from a JSON file of parameters;
 //! - [`serve`]: the local secrets endpoint (`host-example serve`), a `wasi:http/proxy` host;
-//! - [`cli`]: the command-line contract of DESIGN.md.
+//! - [`cli`]: the command-line contract of DESIGN.md;
+//! - [`command`]: a `wasi:cli/run` command run once under the same grants (e.g. a component
+//!   reading `wasi:config` through the SSM adapter).
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod command;
 pub mod connection;
 pub mod egress;
 pub mod fixture;
