@@ -1,6 +1,9 @@
 //! What must hold for any input; shared by the fuzz targets and by `tests/fuzz_corpus.rs`,
 //! which replays the committed corpora on stable Rust in CI.
 
+// Each fuzz target includes this file and calls one oracle; the others are unused there.
+#![allow(dead_code)]
+
 use ssm_secrets::{Connection, ConnectionSemantics, deserialize_connection_as, get_uri_as};
 
 /// Connection parsing and serialisation on arbitrary input (`conn_id \0 value`), in each of
