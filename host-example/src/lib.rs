@@ -2,6 +2,7 @@
 //! with least privilege, and call the lookups.
 //!
 //! - [`runtime`]: the engine, the compiled component and its linker;
+//! - [`precompiled_cache`]: compiled components kept across processes;
 //! - [`session`]: one store with one `backend` resource, and typed calls into it;
 //! - [`egress`]: which endpoints a configuration implies, and the `wasi:http` hook that
 //!   enforces that, caps timeouts, and sends through the network, a fixture or a test handler;
@@ -21,9 +22,11 @@ pub mod egress;
 pub mod fixture;
 mod http_import;
 pub mod pool;
+pub mod precompiled_cache;
 pub mod runtime;
 pub mod serve;
 pub mod session;
+mod source_index;
 
 /// Bindings generated from `wit/ssm-secrets.wit`.
 pub mod bindings {
