@@ -8,14 +8,13 @@
 
 use std::path::Path;
 
-use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::Store;
+use wasmtime::component::Linker;
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::egress::{EgressHooks, EgressPolicy, TimeoutCaps, Upstream};
+use crate::host_state::{HostState, least_privilege};
 
 /// The most output kept from each of stdout and stderr.
 const OUTPUT_CAPACITY: usize = 1024 * 1024;
@@ -43,39 +42,13 @@ pub struct CommandOutput {
     pub stderr: String,
 }
 
-struct CommandState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: EgressHooks,
-}
-
-impl WasiView for CommandState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for CommandState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
-    }
-}
-
 /// Compiles the command at `path` (through the precompiled cache, as [`crate::Runtime::load`])
 /// and runs it once with `options`. A trap or a component that is not a command is an error;
 /// `run` returning `err` is a [`CommandOutput`] with `success` false.
 pub async fn run_command(path: &Path, options: CommandOptions) -> wasmtime::Result<CommandOutput> {
-    let engine = Engine::new(&Config::new())?;
+    let engine = crate::runtime::new_engine()?;
     let (component, _) = crate::runtime::load_component(&engine, path)?;
-    let mut linker = Linker::<CommandState>::new(&engine);
+    let mut linker = Linker::<HostState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     crate::http_import::add_to_linker(&mut linker)?;
     let pre = CommandPre::new(linker.instantiate_pre(&component)?)?;
@@ -89,21 +62,13 @@ pub async fn run_command(path: &Path, options: CommandOptions) -> wasmtime::Resu
         |name| name.to_string_lossy().into_owned(),
     )];
     args.extend(options.args);
-    let mut builder = WasiCtx::builder();
+    let mut builder = least_privilege(&options.env, &[])?;
     builder
         .args(&args)
-        .envs(&options.env)
         .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .allow_tcp(false)
-        .allow_udp(false)
-        .allow_ip_name_lookup(false);
-    let state = CommandState {
-        wasi: builder.build(),
-        http: WasiHttpCtx::new(),
-        table: ResourceTable::new(),
-        hooks: EgressHooks::new(options.policy, options.upstream, TimeoutCaps::default()),
-    };
+        .stderr(stderr.clone());
+    let hooks = EgressHooks::new(options.policy, options.upstream, TimeoutCaps::default());
+    let state = HostState::new(builder.build(), hooks);
     let mut store = Store::new(&engine, state);
     let command = pre.instantiate_async(&mut store).await?;
     let result = command.wasi_cli_run().call_run(&mut store).await?;

@@ -4,6 +4,7 @@
 //! - [`runtime`]: the engine, the compiled component and its linker;
 //! - [`precompiled_cache`]: compiled components kept across processes;
 //! - [`session`]: one store with one `backend` resource, and typed calls into it;
+//! - [`host_state`]: the store data every component here runs with (WASI, WASI HTTP, egress);
 //! - [`egress`]: which endpoints a configuration implies, and the `wasi:http` hook that
 //!   enforces that, caps timeouts, and sends through the network, a fixture or a test handler;
 //! - [`pool`]: the network upstream, HTTP/1.1 over kept-alive connections shared by the
@@ -20,6 +21,7 @@ pub mod command;
 pub mod connection;
 pub mod egress;
 pub mod fixture;
+pub mod host_state;
 mod http_import;
 pub mod pool;
 pub mod precompiled_cache;

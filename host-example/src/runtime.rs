@@ -7,9 +7,9 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
 use crate::bindings::SsmBackendPre;
+use crate::host_state::HostState;
 use crate::precompiled_cache::{self, read_component};
 pub use crate::precompiled_cache::{CacheOutcome, default_cache_dir};
-use crate::session::HostState;
 
 /// A compiled component with its imports resolved: the expensive part, done once per process.
 pub struct Runtime {

@@ -9,13 +9,12 @@
 //! the next), so kept-alive connections are shared by every session of the process.
 
 use wasmtime::Store;
-use wasmtime::component::{ResourceAny, ResourceTable};
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime::component::ResourceAny;
 
 use crate::bindings::SsmBackend;
 use crate::bindings::exports::airflow_ssm::secrets::types::Grants as WitGrants;
 use crate::egress::{EgressHooks, EgressPolicy, Grants, TimeoutCaps, Upstream};
+use crate::host_state::{HostState, least_privilege};
 use crate::runtime::Runtime;
 use crate::{Connection, ConnectionSemantics, Error};
 
@@ -76,33 +75,6 @@ impl SessionOptions {
     }
 }
 
-/// The store data: WASI and WASI HTTP contexts, and the egress hook.
-pub struct HostState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: EgressHooks,
-}
-
-impl WasiView for HostState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for HostState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
-    }
-}
-
 /// Runs `future` to completion on the process-wide current-thread runtime, in this thread.
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> = std::sync::LazyLock::new(|| {
@@ -143,6 +115,29 @@ impl std::error::Error for CallError {}
 
 fn flatten<T>(r: wasmtime::Result<Result<T, Error>>) -> Result<T, CallError> {
     r.map_err(CallError::Host)?.map_err(CallError::Component)
+}
+
+/// `session.call_x(args)` of the `lookup` interface, on the process-wide runtime; with
+/// `backend` first, a method of the open backend resource.
+macro_rules! call {
+    ($session:ident, backend . $method:ident ( $($arg:expr),* )) => {{
+        let backend = $session.backend()?;
+        block_on(
+            $session
+                .instance
+                .airflow_ssm_secrets_lookup()
+                .backend()
+                .$method(&mut $session.store, backend, $($arg),*),
+        )
+    }};
+    ($session:ident, $method:ident ( $($arg:expr),* )) => {
+        block_on(
+            $session
+                .instance
+                .airflow_ssm_secrets_lookup()
+                .$method(&mut $session.store, $($arg),*),
+        )
+    };
 }
 
 impl Session {
@@ -209,24 +204,9 @@ impl Session {
         grants: Grants,
         options: SessionOptions,
     ) -> wasmtime::Result<Self> {
-        let mut builder = WasiCtx::builder();
-        builder
-            .envs(&options.env)
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false);
-        for dir in &grants.read_only_dirs {
-            let guest = dir.to_string_lossy();
-            builder.preopened_dir(dir, guest.as_ref(), FsPerms::ReadOnly)?;
-        }
-        let wasi = builder.build();
-        let policy = grants.policy;
-        let state = HostState {
-            wasi,
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: EgressHooks::new(policy, options.upstream, options.caps),
-        };
+        let wasi = least_privilege(&options.env, &grants.read_only_dirs)?.build();
+        let hooks = EgressHooks::new(grants.policy, options.upstream, options.caps);
+        let state = HostState::new(wasi, hooks);
         let mut store = Store::new(runtime.engine(), state);
         let instance = block_on(runtime.pre().instantiate_async(&mut store))?;
         Ok(Session {
@@ -247,13 +227,7 @@ impl Session {
         conn_id: &str,
         team: Option<&str>,
     ) -> Result<Option<String>, CallError> {
-        let backend = self.backend()?;
-        flatten(block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_get_conn_value(&mut self.store, backend, conn_id, team),
-        ))
+        flatten(call!(self, backend.call_get_conn_value(conn_id, team)))
     }
 
     /// `get-connection`.
@@ -262,14 +236,8 @@ impl Session {
         conn_id: &str,
         team: Option<&str>,
     ) -> Result<Option<Connection>, CallError> {
-        let backend = self.backend()?;
-        flatten(block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_get_connection(&mut self.store, backend, conn_id, team),
-        ))
-        .map(|c| c.map(Connection::from))
+        flatten(call!(self, backend.call_get_connection(conn_id, team)))
+            .map(|c| c.map(Connection::from))
     }
 
     /// `get-variable`.
@@ -278,24 +246,12 @@ impl Session {
         key: &str,
         team: Option<&str>,
     ) -> Result<Option<String>, CallError> {
-        let backend = self.backend()?;
-        flatten(block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_get_variable(&mut self.store, backend, key, team),
-        ))
+        flatten(call!(self, backend.call_get_variable(key, team)))
     }
 
     /// `get-config`.
     pub fn get_config(&mut self, key: &str) -> Result<Option<String>, CallError> {
-        let backend = self.backend()?;
-        flatten(block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_get_config(&mut self.store, backend, key),
-        ))
+        flatten(call!(self, backend.call_get_config(key)))
     }
 
     /// `get-conn-values`: several ids, batched.
@@ -304,14 +260,7 @@ impl Session {
         conn_ids: &[String],
         team: Option<&str>,
     ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
-        let backend = self.backend()?;
-        block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_get_conn_values(&mut self.store, backend, conn_ids, team),
-        )
-        .map_err(CallError::Host)
+        call!(self, backend.call_get_conn_values(conn_ids, team)).map_err(CallError::Host)
     }
 
     /// `get-connections`: several ids, batched.
@@ -320,14 +269,8 @@ impl Session {
         conn_ids: &[String],
         team: Option<&str>,
     ) -> Result<Vec<Result<Option<Connection>, Error>>, CallError> {
-        let backend = self.backend()?;
-        let results = block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_get_connections(&mut self.store, backend, conn_ids, team),
-        )
-        .map_err(CallError::Host)?;
+        let results =
+            call!(self, backend.call_get_connections(conn_ids, team)).map_err(CallError::Host)?;
         Ok(results
             .into_iter()
             .map(|r| r.map(|c| c.map(Connection::from)))
@@ -340,14 +283,7 @@ impl Session {
         keys: &[String],
         team: Option<&str>,
     ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
-        let backend = self.backend()?;
-        block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_get_variables(&mut self.store, backend, keys, team),
-        )
-        .map_err(CallError::Host)
+        call!(self, backend.call_get_variables(keys, team)).map_err(CallError::Host)
     }
 
     /// `get-configs`: several keys, batched.
@@ -355,26 +291,12 @@ impl Session {
         &mut self,
         keys: &[String],
     ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
-        let backend = self.backend()?;
-        block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_get_configs(&mut self.store, backend, keys),
-        )
-        .map_err(CallError::Host)
+        call!(self, backend.call_get_configs(keys)).map_err(CallError::Host)
     }
 
     /// `clear-cache`.
     pub fn clear_cache(&mut self) -> Result<(), CallError> {
-        let backend = self.backend()?;
-        block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_clear_cache(&mut self.store, backend),
-        )
-        .map_err(CallError::Host)
+        call!(self, backend.call_clear_cache()).map_err(CallError::Host)
     }
 
     /// `set-connection-semantics`: whose parsing `get-connection(s)` reproduce from now on.
@@ -382,12 +304,9 @@ impl Session {
         &mut self,
         semantics: ConnectionSemantics,
     ) -> Result<(), CallError> {
-        let backend = self.backend()?;
-        block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .backend()
-                .call_set_connection_semantics(&mut self.store, backend, semantics.into()),
+        call!(
+            self,
+            backend.call_set_connection_semantics(semantics.into())
         )
         .map_err(CallError::Host)
     }
@@ -399,10 +318,9 @@ impl Session {
         value: &str,
         semantics: ConnectionSemantics,
     ) -> Result<Connection, CallError> {
-        flatten(block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .call_parse_connection(&mut self.store, conn_id, value, semantics.into()),
+        flatten(call!(
+            self,
+            call_parse_connection(conn_id, value, semantics.into())
         ))
         .map(Connection::from)
     }
@@ -413,20 +331,15 @@ impl Session {
         connection: &Connection,
         semantics: ConnectionSemantics,
     ) -> Result<String, CallError> {
-        flatten(block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .call_connection_uri(&mut self.store, &connection.into(), semantics.into()),
+        flatten(call!(
+            self,
+            call_connection_uri(&connection.into(), semantics.into())
         ))
     }
 
     /// `plan-grants`: what `backend_kwargs` needs, as the component resolves it with the
     /// environment and files this session gives it (offline).
     pub fn plan_grants(&mut self, backend_kwargs: &str) -> Result<WitGrants, CallError> {
-        flatten(block_on(
-            self.instance
-                .airflow_ssm_secrets_lookup()
-                .call_plan_grants(&mut self.store, backend_kwargs),
-        ))
+        flatten(call!(self, call_plan_grants(backend_kwargs)))
     }
 }
