@@ -4,7 +4,7 @@ Measures: component size; the component's own CPU per get-variable (fixture upst
 parse-connection (host-example's lookup_cpu example); cold start (new process to first value) with and without the
 precompiled cache; client CPU per warm lookup (host-example vs boto3 in the same run); peak
 memory of one CLI lookup; a cold boto3 process. Prints a table and the ratios to the budgets
-of DESIGN.md. Run it with `bash scripts/bench.sh` (it builds what it needs first).
+of the issues (README, "Cache, batching and start-up"). Run it with `bash scripts/bench.sh` (it builds what it needs first).
 """
 
 import json

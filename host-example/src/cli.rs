@@ -1,4 +1,4 @@
-//! The command-line contract of DESIGN.md: arguments, output and exit codes.
+//! The command-line contract of the README's "CLI" section: arguments, output and exit codes.
 //!
 //! ```text
 //! host-example [--component PATH] [--backend-kwargs JSON] [--fixture FILE] [--json]
@@ -180,7 +180,7 @@ pub fn parse_args(args: &[String]) -> Result<Parsed, String> {
     }))
 }
 
-/// A connection as the CLI prints it: exactly DESIGN.md's keys, in order.
+/// A connection as the CLI prints it: exactly the keys the README's "CLI" section lists, in order.
 #[derive(Debug, Serialize)]
 pub struct ConnectionJson<'a> {
     conn_id: &'a Option<String>,

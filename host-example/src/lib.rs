@@ -11,7 +11,7 @@
 //!   process;
 //! - [`fixture`]: SSM answered from a JSON file of parameters;
 //! - [`serve`]: the local secrets endpoint (`host-example serve`), a `wasi:http/proxy` host;
-//! - [`cli`]: the command-line contract of DESIGN.md;
+//! - [`cli`]: the command-line contract (README, "CLI");
 //! - [`command`]: a `wasi:cli/run` command run once under the same grants (e.g. a component
 //!   reading `wasi:config` through the SSM adapter).
 #![deny(unsafe_code)]

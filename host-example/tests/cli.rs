@@ -1,4 +1,4 @@
-//! The CLI contract of DESIGN.md, run against the shipped demo fixture: commands, several ids,
+//! The CLI contract of the README's "CLI" section, run against the shipped demo fixture: commands, several ids,
 //! `--json`, the connection keys, and the exit codes.
 
 mod common;
