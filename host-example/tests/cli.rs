@@ -1,5 +1,5 @@
-//! The CLI contract of the README's "CLI" section, run against the shipped demo fixture: commands, several ids,
-//! `--json`, the connection keys, and the exit codes.
+//! The CLI contract of the README's "CLI" section, run against the shipped demo fixture:
+//! commands, several ids, `--json`, the connection keys, and the exit codes.
 
 mod common;
 
