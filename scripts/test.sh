@@ -31,4 +31,4 @@ echo "==> Node: the component transpiled by jco vs the Rust host, on a loopback 
 (cd js && npm install --no-audit --no-fund --loglevel=error && npm run --silent build >/dev/null && npm test)
 
 echo "==> jco serve: the composed endpoint in Node answers as host-example serve does, on moto"
-cargo test --locked --release -p host-example --test serve -- --ignored
+cargo test --locked --release -p host-example --test all -- --ignored serve::

@@ -5,7 +5,7 @@
 //! moto comes from the virtualenv `scripts/test.sh` prepares (`$MOTO_VENV`, default
 //! `target/moto-venv`).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -24,6 +24,14 @@ pub fn component_path() -> PathBuf {
     path
 }
 
+/// The component compiled once for the whole test process (every module shares it).
+pub fn runtime() -> &'static host_example::Runtime {
+    static RUNTIME: std::sync::OnceLock<host_example::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        host_example::Runtime::from_file(&component_path()).expect("the component compiles")
+    })
+}
+
 /// The demo fixture shipped with the host.
 pub fn demo_fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo.json")

@@ -5,21 +5,21 @@
 //!
 //! The loopback cases go through the host's pooled network upstream; two more cases exist only
 //! there: a kept-alive connection that the server closes while idle, and one it resets after
-//! reading a request (tests/common/ssm_mock.rs serves them).
+//! reading a request (tests/all/common/ssm_mock.rs serves them).
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use common::ssm_mock::{SsmMock, SsmMockBuilder};
 use host_example::egress::Handler;
 use host_example::session::CallError;
-use host_example::{Error, HttpError, Runtime, Session, SessionOptions, Upstream};
+use host_example::{Error, HttpError, Session, SessionOptions, Upstream};
 
 const SECRET_KEY: &str = "matrix-SECRET-ACCESS-KEY-value";
 const PARAMETER_SECRET: &str = "matrix-PARAMETER-VALUE-secret";
@@ -196,7 +196,8 @@ const POOLED: &[PooledScenario] = &[
 fn run_pooled(scenario: &PooledScenario) -> (String, usize, Duration) {
     let mock = (scenario.mock)(SsmMock::builder("pooled").value(|_| "ok".into())).start();
     let kwargs = serde_json::json!({ "endpoint_url": mock.url() }).to_string();
-    let mut session = Session::open(runtime(), &kwargs, options(Upstream::Network)).unwrap();
+    let mut session =
+        Session::open(common::runtime(), &kwargs, options(Upstream::Network)).unwrap();
     let context = scenario.name;
     assert_eq!(
         session.get_variable("v", None).unwrap().as_deref(),
@@ -226,11 +227,6 @@ fn run_pooled(scenario: &PooledScenario) -> (String, usize, Duration) {
         "{context}: connections"
     );
     (text, attempts, elapsed)
-}
-
-fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| Runtime::from_file(&common::component_path()).unwrap())
 }
 
 fn http_date(at: SystemTime) -> String {
@@ -452,7 +448,7 @@ fn run(scenario: &Scenario, via_hook: bool) -> (String, usize, Duration) {
         (kwargs.to_string(), Upstream::Network)
     };
     let started = Instant::now();
-    let mut session = Session::open(runtime(), &kwargs, options(upstream)).unwrap();
+    let mut session = Session::open(common::runtime(), &kwargs, options(upstream)).unwrap();
     let result = session.get_variable("v", None);
     let elapsed = started.elapsed();
     let context = format!(
@@ -490,7 +486,7 @@ fn run(scenario: &Scenario, via_hook: bool) -> (String, usize, Duration) {
 #[test]
 fn fault_matrix() {
     let table = Mutex::new(Vec::new());
-    runtime(); // compile once, outside the timings
+    common::runtime(); // compile once, outside the timings
     std::thread::scope(|scope| {
         for scenario in SCENARIOS {
             let table = &table;

@@ -2,30 +2,25 @@
 //! session, across sessions and across threads; connections are never shared between
 //! endpoints; a connection the server drops is replaced without a wrong answer; `https` goes
 //! through TLS with the host as SNI. Real loopback servers on 127.0.0.1
-//! (tests/common/ssm_mock.rs) count the connections they accept.
+//! (tests/all/common/ssm_mock.rs) count the connections they accept.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::ssm_mock::SsmMock;
-use host_example::{Runtime, Session, SessionOptions, Upstream};
-
-fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| Runtime::from_file(&common::component_path()).unwrap())
-}
+use host_example::{Session, SessionOptions, Upstream};
 
 fn session(endpoint_url: &str) -> Session {
     let kwargs = serde_json::json!({"endpoint_url": endpoint_url, "region_name": "eu-west-1"});
     let options = SessionOptions::new(Upstream::Network)
         .env("AWS_ACCESS_KEY_ID", "AKIDPOOL")
         .env("AWS_SECRET_ACCESS_KEY", "pool-secret-key");
-    Session::open(runtime(), &kwargs.to_string(), options).unwrap()
+    Session::open(common::runtime(), &kwargs.to_string(), options).unwrap()
 }
 
 fn lookup(session: &mut Session, key: &str) -> String {

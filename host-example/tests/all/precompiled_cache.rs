@@ -1,7 +1,7 @@
 //! The precompiled-component cache: the first load compiles and stores, the next loads the
 //! artifact; a damaged artifact is recompiled, never trusted blindly.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! (token, `X-Forwarded-For`, method, route, length), and no secret in any error body or in the
 //! server's output.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -8,7 +8,7 @@
 //! moto comes from the virtualenv `scripts/test.sh` prepares (`$MOTO_VENV`, default
 //! `target/moto-venv`); the composed consumer from `$SSM_CONFIG_CONSUMER`.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! The CLI contract of the README's "CLI" section, run against the shipped demo fixture:
 //! commands, several ids, `--json`, the connection keys, and the exit codes.
 
-mod common;
+use crate::common;
 
 use common::{cli, demo_fixture, text};
 

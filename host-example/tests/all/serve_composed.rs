@@ -2,7 +2,7 @@
 //! with the lookup component by `wac plug`) is a `wasi:http/proxy` component that imports only
 //! WASI, and this host's proxy bindings accept it.
 
-mod common;
+use crate::common;
 
 use common::endpoint_path;
 
