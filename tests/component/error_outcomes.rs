@@ -1,7 +1,7 @@
 //! Each SSM outcome gives the documented result, and no error text ever holds a secret: the
 //! credentials in play, or a parameter value that a broken reply happens to carry.
 
-mod common;
+use crate::common;
 
 use common::{Recorder, Reply, SECRET_KEY, SESSION_TOKEN};
 use host_example::session::CallError;

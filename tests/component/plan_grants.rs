@@ -3,7 +3,7 @@
 //! of credential source, a profile's web identity token file included (which hosts that
 //! guessed their preopens missed).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

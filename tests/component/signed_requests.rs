@@ -1,7 +1,7 @@
 //! What the component puts on the wire: a SigV4-signed JSON 1.1 GetParameter to the endpoint
 //! the configuration implies.
 
-mod common;
+use crate::common;
 
 use common::{KEY_ID, Recorder, SESSION_TOKEN};
 use host_example::{Session, SessionOptions, Upstream};

@@ -1,7 +1,7 @@
 //! `get-connection`, `parse-connection` and `connection-uri` through the component, in each
 //! of the three connection semantics.
 
-mod common;
+use crate::common;
 
 use common::Recorder;
 use host_example::session::CallError;
@@ -154,7 +154,7 @@ fn get_connection_parses_with_the_semantics_set_on_the_backend() {
 #[test]
 fn component_matches_the_core_on_every_airflow_vector_in_every_semantics() {
     let vectors: serde_json::Value =
-        serde_json::from_str(include_str!("data/airflow-conn-vectors.json")).unwrap();
+        serde_json::from_str(include_str!("../data/airflow-conn-vectors.json")).unwrap();
     let mut s = Session::offline(common::runtime()).unwrap();
     let mut failures = Vec::new();
     for (index, vector) in vectors.as_array().unwrap().iter().enumerate() {

@@ -1,7 +1,7 @@
 //! The built component's interface: it exports the project's lookups and imports nothing
 //! beyond WASI 0.2.
 
-mod common;
+use crate::common;
 
 /// The WASI 0.2 packages a lookup component may need.
 const ALLOWED_PACKAGES: [&str; 6] = ["http", "clocks", "random", "cli", "io", "filesystem"];

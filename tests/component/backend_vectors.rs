@@ -2,7 +2,7 @@
 //! of `tests/data/airflow-backend-vectors.json` (produced by running provider 9.39.0) gives the
 //! same SSM names, in the same order, and the same value, "not found" or error.
 
-mod common;
+use crate::common;
 
 use common::{Recorder, Reply};
 use host_example::session::CallError;
@@ -86,7 +86,7 @@ fn run(vector: &Value) -> (Recorder, Result<Option<String>, CallError>) {
 #[test]
 fn parameter_name_vectors() {
     let data: Value =
-        serde_json::from_str(include_str!("data/airflow-backend-vectors.json")).unwrap();
+        serde_json::from_str(include_str!("../data/airflow-backend-vectors.json")).unwrap();
     let vectors = data["parameter_name_vectors"].as_array().unwrap();
     for vector in vectors {
         let (recorder, result) = run(vector);

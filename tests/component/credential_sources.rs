@@ -2,7 +2,7 @@
 //! container credentials (with refresh before expiry), an expired token refreshed once, and
 //! failures that name their source and hold no secret.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};

@@ -1,6 +1,6 @@
 //! Batched lookups and the cache, through the component and the host's HTTP hook.
 
-mod common;
+use crate::common;
 
 use common::Recorder;
 
