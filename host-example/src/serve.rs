@@ -9,9 +9,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 
 use hyper::server::conn::http1;
 use tokio::net::TcpListener;
@@ -181,7 +179,8 @@ impl Server {
         let incoming = http.new_incoming_request(Scheme::Http, request)?;
         let out = http.new_response_outparam(sender)?;
         let server = Arc::clone(self);
-        let mut call = Box::pin(async move {
+        // The call runs beside the reply: the body streams while the guest writes it.
+        let task = tokio::spawn(async move {
             let result = warm
                 .proxy
                 .wasi_http_incoming_handler()
@@ -193,30 +192,13 @@ impl Server {
             }
             drop(permit);
         });
-        // The call runs in this task until the response is set; a small reply is written
-        // before the call returns, so usually the call is done by then and no task is spawned.
-        let mut finished = false;
-        let mut receiver = receiver;
-        let response = std::future::poll_fn(|cx| {
-            if !finished {
-                finished = call.as_mut().poll(cx).is_ready();
+        match receiver.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(code)) => Err(wasmtime::format_err!("the endpoint answered {code:?}")),
+            Err(_) => {
+                let _ = task.await;
+                Err(wasmtime::format_err!("the endpoint gave no response"))
             }
-            match Pin::new(&mut receiver).poll(cx) {
-                Poll::Ready(response) => Poll::Ready(response.ok()),
-                // Nothing can set the response once the call has returned.
-                Poll::Pending if finished => Poll::Ready(None),
-                Poll::Pending => Poll::Pending,
-            }
-        })
-        .await;
-        if !finished {
-            // A longer body: the guest goes on writing it while hyper sends it.
-            tokio::spawn(call);
-        }
-        match response {
-            Some(Ok(response)) => Ok(response),
-            Some(Err(code)) => Err(wasmtime::format_err!("the endpoint answered {code:?}")),
-            None => Err(wasmtime::format_err!("the endpoint gave no response")),
         }
     }
 }
