@@ -397,6 +397,42 @@ fn a_configuration_error_is_a_reply() {
     );
 }
 
+/// A reply far larger than the host's body channel (two 4 KiB chunks) and a socket buffer:
+/// the guest is still writing it when the response goes out, so the call must go on beside
+/// hyper sending it, not block the connection; and the instance serves again afterwards.
+#[test]
+fn a_large_reply_streams_whole() {
+    let value: String = (0..(512 * 1024))
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
+    let fixture = std::env::temp_dir().join(format!("serve-large-{}.json", std::process::id()));
+    let parameters = json!({"parameters": {"/airflow/variables/large": value}});
+    std::fs::write(&fixture, parameters.to_string()).unwrap();
+    let served = Served::start(
+        &[
+            ("AWS_TOKEN", TOKEN),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "fixture-secret-key"),
+        ],
+        &[
+            "--backend-kwargs",
+            r#"{"region_name": "eu-west-1", "cache_ttl_seconds": 60}"#,
+            "--fixture",
+            fixture.to_str().unwrap(),
+        ],
+    );
+    for _ in 0..3 {
+        let (status, body) = served.get_json("/airflow/variables/large");
+        assert_eq!(status, 200);
+        assert!(
+            body["value"] == value.as_str(),
+            "the whole value comes back"
+        );
+    }
+    assert_eq!(served.request("GET", "/ping", &[]), (200, "healthy".into()));
+    let _ = std::fs::remove_file(&fixture);
+}
+
 const WAREHOUSE_URI: &str = "postgresql://reporting:pa%24%24word@warehouse.internal:5439/dwh";
 
 /// moto with four parameters and a reader: the server, `backend_kwargs` for it, and the
