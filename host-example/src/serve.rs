@@ -15,15 +15,15 @@ use hyper::server::conn::http1;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use wasmtime::Store;
-use wasmtime::component::{Linker, ResourceTable};
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::egress::{EgressHooks, Grants, TimeoutCaps, Upstream};
+use crate::host_state::{HostState, least_privilege};
 
 /// The address `serve` binds when none is given: the Lambda extension's port, on loopback.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:2773";
@@ -49,42 +49,15 @@ pub struct ServeOptions {
     pub instances: usize,
 }
 
-/// The store data of one endpoint instance.
-struct ServeState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: EgressHooks,
-}
-
-impl WasiView for ServeState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for ServeState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
-    }
-}
-
 /// One instance, kept between requests.
 struct Warm {
-    store: Store<ServeState>,
+    store: Store<HostState>,
     proxy: Proxy,
 }
 
 /// The compiled endpoint, its grants, and the warm instances.
 pub struct Server {
-    pre: ProxyPre<ServeState>,
+    pre: ProxyPre<HostState>,
     env: Vec<(String, String)>,
     grants: Grants,
     upstream: Upstream,
@@ -98,7 +71,7 @@ impl Server {
     pub async fn load(path: &Path, options: &ServeOptions) -> wasmtime::Result<Arc<Server>> {
         let engine = crate::runtime::new_engine()?;
         let (component, _) = crate::runtime::load_component(&engine, path)?;
-        let mut linker = Linker::<ServeState>::new(&engine);
+        let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         crate::http_import::add_to_linker(&mut linker)?;
         let pre = linker
@@ -133,26 +106,13 @@ impl Server {
     }
 
     async fn instantiate(&self) -> wasmtime::Result<Warm> {
-        let mut builder = WasiCtx::builder();
-        builder
-            .envs(&self.env)
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false);
-        for dir in &self.grants.read_only_dirs {
-            let guest = dir.to_string_lossy();
-            builder.preopened_dir(dir, guest.as_ref(), FsPerms::ReadOnly)?;
-        }
-        let state = ServeState {
-            wasi: builder.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: EgressHooks::new(
-                self.grants.policy.clone(),
-                self.upstream.clone(),
-                TimeoutCaps::default(),
-            ),
-        };
+        let wasi = least_privilege(&self.env, &self.grants.read_only_dirs)?.build();
+        let hooks = EgressHooks::new(
+            self.grants.policy.clone(),
+            self.upstream.clone(),
+            TimeoutCaps::default(),
+        );
+        let state = HostState::new(wasi, hooks);
         let mut store = Store::new(self.pre.engine(), state);
         let proxy = self.pre.instantiate_async(&mut store).await?;
         Ok(Warm { store, proxy })
