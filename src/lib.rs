@@ -9,6 +9,7 @@
 //!   core, the Airflow 3 task SDK or Airflow 2.10 does them ([`ConnectionSemantics`]);
 //! - [`ssm`]: the `GetParameter` wire protocol; [`signing`]: SigV4 via `aws-sigv4`;
 //! - [`credentials`] and [`endpoint`]: credentials, region and endpoint resolution;
+//! - [`failure`]: what an AWS error reply means (throttling, transient, skew, ...);
 //! - [`retry`] and [`skew`]: the standard retry mode and clock-skew correction;
 //! - [`backend`]: the lookups, over the [`platform`] traits (transport, environment, clock).
 #![deny(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod connection;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod failure;
 pub mod message;
 pub mod naming;
 pub mod platform;

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::failure::FailureClass;
 use crate::platform::Environment;
 
 /// The largest backoff before a retry.
@@ -26,15 +27,6 @@ const RETRY_AFTER_SLACK: Duration = Duration::from_secs(5);
 pub const QUOTA_CAPACITY: u32 = 500;
 const RETRY_COST: u32 = 14;
 const THROTTLING_RETRY_COST: u32 = 5;
-
-/// Why a failed attempt may be retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureClass {
-    /// The service asked the caller to slow down.
-    Throttling,
-    /// A server fault, a dropped connection or a timeout.
-    Transient,
-}
 
 /// `retry_mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,10 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Backend, Platform, Targets};
 use crate::credentials::{self, Credentials, FetchContext, Source};
-use crate::error::{Error, ErrorKind, sanitize_foreign};
+use crate::error::{Error, sanitize_foreign};
 use crate::message::{Request, RequestTimeouts, Response};
 use crate::retry::{Jitter, backoff};
-use crate::skew::{self, ClockOffset};
+use crate::skew::ClockOffset;
 
 /// botocore's default connect and read timeouts.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -95,11 +95,11 @@ impl Backend {
                 }
                 Err(error) => error,
             };
-            if refreshable && !stale && is_expired_token(&error) {
+            if refreshable && !stale && error.is_expired_token() {
                 stale = true;
                 continue;
             }
-            if !skew_corrected && skew::is_skew_error(&error) {
+            if !skew_corrected && error.is_clock_skew() {
                 let offset = exchange
                     .server_date
                     .and_then(|server| ClockOffset::between(exchange.signed_at, server));
@@ -195,9 +195,4 @@ impl Backend {
             signed_at,
         }
     }
-}
-
-/// `ExpiredTokenException` (SSM) or `ExpiredToken` (query protocol).
-fn is_expired_token(error: &Error) -> bool {
-    matches!(error.kind(), ErrorKind::Service(a) if matches!(a.code.as_str(), "ExpiredTokenException" | "ExpiredToken"))
 }
