@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Backend, Platform, Targets};
-use crate::credentials::{self, Credentials, FetchContext, Source};
+use crate::credentials::{Credentials, FetchContext, Source};
 use crate::error::{Error, sanitize_foreign};
 use crate::message::{Request, RequestTimeouts, Response};
 use crate::retry::{Jitter, backoff};
@@ -49,28 +49,20 @@ impl Backend {
         Ok(Arc::clone(self.targets.as_ref().expect("set above")))
     }
 
-    /// The cached credentials, fetched again when absent, within 5 minutes of expiry, or when
-    /// `stale` (AWS said the token expired).
+    /// The credentials in use (see [`crate::credentials::CredentialsCache`]).
     fn credentials(
         &mut self,
         platform: &mut Platform<'_>,
         targets: &Targets,
         stale: bool,
     ) -> Result<Credentials, Error> {
-        let now = platform.clock.now();
-        match &self.credentials {
-            Some(c) if !stale && !c.needs_refresh(now) => return Ok(c.clone()),
-            _ => {}
-        }
         let mut ctx = FetchContext {
             transport: &mut *platform.transport,
             fs: platform.fs,
-            now,
+            now: platform.clock.now(),
             region: &targets.region,
         };
-        let fresh = credentials::fetch(&targets.source, &mut ctx)?;
-        self.credentials = Some(fresh.clone());
-        Ok(fresh)
+        self.credentials.get(&targets.source, &mut ctx, stale)
     }
 
     /// Runs `operation` with retries, one credentials refresh on an expired token, and one

@@ -2,13 +2,13 @@
 //! containers, IMDS, and errors that name their source and hold no secret.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
-use crate::config::BackendConfig;
-use crate::error::ErrorKind;
+use crate::config::{AwsSettings, BackendConfig};
+use crate::error::{Error, ErrorKind};
 use crate::message::{Request, Response};
-use crate::platform::TransportError;
+use crate::platform::{Filesystem, Transport, TransportError};
 
 const NOW: u64 = 1_795_000_000;
 
