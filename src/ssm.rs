@@ -160,7 +160,6 @@ fn json_problem(e: &serde_json::Error) -> String {
     format!("{what} at line {} column {}", e.line(), e.column())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,10 +18,18 @@ use std::path::{Path, PathBuf};
 /// The crates of the workspace: a name, its directory (from the workspace root) and its roots.
 const CRATES: &[(&str, &str, &[&str])] = &[
     ("ssm-secrets", ".", &["src/lib.rs"]),
-    ("host-example", "host-example", &["src/lib.rs", "src/main.rs"]),
+    (
+        "host-example",
+        "host-example",
+        &["src/lib.rs", "src/main.rs"],
+    ),
     ("endpoint", "endpoint", &["src/lib.rs"]),
     ("config-store", "config-store", &["src/lib.rs"]),
-    ("config-store-consumer", "config-store/consumer", &["src/main.rs"]),
+    (
+        "config-store-consumer",
+        "config-store/consumer",
+        &["src/main.rs"],
+    ),
     ("python", "python", &["native/lib.rs"]),
 ];
 
@@ -65,7 +73,11 @@ fn no_import_cycle_between_the_files_of_any_crate() {
         }
         for files in &known {
             let found = cycles.iter().any(|cycle| {
-                cycle.iter().map(|s| s.file.clone()).collect::<BTreeSet<_>>() == *files
+                cycle
+                    .iter()
+                    .map(|s| s.file.clone())
+                    .collect::<BTreeSet<_>>()
+                    == *files
             });
             if !found {
                 problems.push(format!(
@@ -177,7 +189,9 @@ impl FileGraph {
         let mut queue = VecDeque::from([from]);
         while let Some(at) = queue.pop_front() {
             for next in self.edges.get(at).into_iter().flat_map(|t| t.keys()) {
-                if (at == from && next == to) || next == from || previous.contains_key(next.as_str())
+                if (at == from && next == to)
+                    || next == from
+                    || previous.contains_key(next.as_str())
                 {
                     continue;
                 }
@@ -303,9 +317,7 @@ impl ModuleTree {
     fn add_edges(&self, graph: &mut FileGraph) {
         for (path, module) in &self.modules {
             if let Some(parent) = self.parent_file(path) {
-                graph
-                    .parent
-                    .insert(module.file.clone(), parent.to_string());
+                graph.parent.insert(module.file.clone(), parent.to_string());
             }
             let aliases = self.aliases(path);
             for leaf in &module.uses {
@@ -401,7 +413,8 @@ impl ModuleTree {
         for leaf in &module.uses {
             if leaf.public && leaf.binds.as_ref() == Some(item) {
                 let own_aliases = self.aliases(&current);
-                if let Some(target) = self.resolve(&current, &leaf.segments, &own_aliases, depth + 1)
+                if let Some(target) =
+                    self.resolve(&current, &leaf.segments, &own_aliases, depth + 1)
                 {
                     return Some(target);
                 }
@@ -731,7 +744,9 @@ fn tokenize(text: &str) -> Vec<Token> {
                     }
                     i += 1;
                 }
-                tokens.push(Token::Str(chars[start..i.min(chars.len())].iter().collect()));
+                tokens.push(Token::Str(
+                    chars[start..i.min(chars.len())].iter().collect(),
+                ));
                 i += 1 + hashes;
             } else if word == "r" && at(i) == '#' {
                 i += 1; // a raw identifier: `r#name`
@@ -805,9 +820,21 @@ mod checker {
         ]);
         let cycles = graph_cycles_described(&g);
         assert_eq!(cycles.len(), 1, "{cycles:?}");
-        assert!(cycles[0].contains("src/a.rs -> src/b.rs   (crate::b::B)"), "{}", cycles[0]);
-        assert!(cycles[0].contains("src/b.rs -> src/c.rs   (crate::c::g)"), "{}", cycles[0]);
-        assert!(cycles[0].contains("src/c.rs -> src/a.rs   (super::a::A)"), "{}", cycles[0]);
+        assert!(
+            cycles[0].contains("src/a.rs -> src/b.rs   (crate::b::B)"),
+            "{}",
+            cycles[0]
+        );
+        assert!(
+            cycles[0].contains("src/b.rs -> src/c.rs   (crate::c::g)"),
+            "{}",
+            cycles[0]
+        );
+        assert!(
+            cycles[0].contains("src/c.rs -> src/a.rs   (super::a::A)"),
+            "{}",
+            cycles[0]
+        );
     }
 
     fn graph_cycles_described(g: &FileGraph) -> Vec<String> {
@@ -819,7 +846,10 @@ mod checker {
         let g = graph(&[
             ("src/lib.rs", "mod runtime;\nmod session;"),
             ("src/runtime.rs", "use crate::session::HostState;"),
-            ("src/session.rs", "pub struct HostState; fn f(r: &crate::runtime::Runtime) {}"),
+            (
+                "src/session.rs",
+                "pub struct HostState; fn f(r: &crate::runtime::Runtime) {}",
+            ),
         ]);
         assert_eq!(
             cycle_files(&g),
@@ -837,7 +867,10 @@ mod checker {
                  pub fn fetch() -> Credentials { sts::call() }\nfn helper() {}",
             ),
             ("src/creds/value.rs", "pub struct Credentials;"),
-            ("src/creds/sts.rs", "use super::{helper, Credentials};\npub fn call() {}"),
+            (
+                "src/creds/sts.rs",
+                "use super::{helper, Credentials};\npub fn call() {}",
+            ),
         ]);
         assert_eq!(cycle_files(&g), Vec::<Vec<String>>::new());
     }
@@ -848,8 +881,14 @@ mod checker {
         // planner, which reads config.
         let g = graph(&[
             ("src/lib.rs", "mod config;\nmod creds;"),
-            ("src/config.rs", "use crate::creds::Credentials;\npub struct Settings;"),
-            ("src/creds/mod.rs", "mod value;\nmod plan;\npub use value::Credentials;"),
+            (
+                "src/config.rs",
+                "use crate::creds::Credentials;\npub struct Settings;",
+            ),
+            (
+                "src/creds/mod.rs",
+                "mod value;\nmod plan;\npub use value::Credentials;",
+            ),
             ("src/creds/value.rs", "pub struct Credentials;"),
             ("src/creds/plan.rs", "use crate::config::Settings;"),
         ]);
@@ -858,12 +897,18 @@ mod checker {
         // The same with the value type written in the parent is a cycle through three files.
         let g = graph(&[
             ("src/lib.rs", "mod config;\nmod creds;"),
-            ("src/config.rs", "use crate::creds::Credentials;\npub struct Settings;"),
+            (
+                "src/config.rs",
+                "use crate::creds::Credentials;\npub struct Settings;",
+            ),
             (
                 "src/creds/mod.rs",
                 "mod plan;\npub struct Credentials;\nfn f() { plan::plan() }",
             ),
-            ("src/creds/plan.rs", "use crate::config::Settings;\npub fn plan() {}"),
+            (
+                "src/creds/plan.rs",
+                "use crate::config::Settings;\npub fn plan() {}",
+            ),
         ]);
         assert_eq!(cycle_files(&g).len(), 1);
     }
@@ -876,15 +921,27 @@ mod checker {
                 "#[path = \"other.rs\"]\nmod naming;\nmod ssm;\nmod sts;\n\
                  #[cfg(test)]\nmod tests { use super::*; }",
             ),
-            ("src/other.rs", "// a comment naming crate::sts::x\nconst S: &str = \"crate::ssm::y\";"),
-            ("src/ssm.rs", "use crate::sts as s;\nfn f() { s::parse(); let c = 'x'; }"),
-            ("src/sts.rs", "use crate::{naming, ssm::{self}};\nfn g<'a>() { ssm::f(); naming::N; }"),
+            (
+                "src/other.rs",
+                "// a comment naming crate::sts::x\nconst S: &str = \"crate::ssm::y\";",
+            ),
+            (
+                "src/ssm.rs",
+                "use crate::sts as s;\nfn f() { s::parse(); let c = 'x'; }",
+            ),
+            (
+                "src/sts.rs",
+                "use crate::{naming, ssm::{self}};\nfn g<'a>() { ssm::f(); naming::N; }",
+            ),
         ]);
         assert_eq!(
             cycle_files(&g),
             [["src/ssm.rs".to_string(), "src/sts.rs".to_string()]]
         );
-        assert!(!g.edges.contains_key("src/other.rs"), "comments and strings are not paths");
+        assert!(
+            !g.edges.contains_key("src/other.rs"),
+            "comments and strings are not paths"
+        );
         assert!(g.edges["src/sts.rs"].contains_key("src/other.rs"));
     }
 }

@@ -39,7 +39,7 @@ impl Targets {
         let plan = credentials::plan(aws, env, fs, now)?;
         let region = region::resolve_region(aws, env, plan.profile_region.as_deref())?;
         let ssm = region::resolve_ssm_endpoint(aws, &region, env)?;
-        let retry = RetryConfig::resolve(aws.retries.as_ref(), env)?;
+        let retry = RetryConfig::resolve(&aws.retries, env)?;
         Ok(Targets {
             retry,
             credential_endpoints: credentials::endpoints(&plan.source, &region),

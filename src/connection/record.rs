@@ -111,7 +111,10 @@ pub(super) fn normalize_conn_type(conn_type: &str) -> String {
 
 /// Core3's check on `extra`: a truthy one must be JSON text of an object (an empty string is
 /// not checked, as the setter checks truthy values only). The other classes accept anything.
-pub(super) fn validate_extra(extra: Option<&str>, semantics: ConnectionSemantics) -> Result<(), Error> {
+pub(super) fn validate_extra(
+    extra: Option<&str>,
+    semantics: ConnectionSemantics,
+) -> Result<(), Error> {
     let Some(extra) = extra.filter(|e| !e.is_empty()) else {
         return Ok(());
     };

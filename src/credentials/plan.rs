@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::shared_files::SharedFiles;
 use super::{ContainerSource, Credentials, ImdsSource, Plan, Source, environment};
-use crate::config::AwsSettings;
+use crate::config::{AssumeRoleMethod, AwsSettings, RoleSettings, StaticKeys};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::platform::{Environment, Filesystem};
@@ -39,9 +39,9 @@ pub fn plan(
         sts: sts_override(settings, env)?,
     };
     let base = planner.base(settings, &profile_name, settings.profile_name.is_some())?;
-    let source = match &settings.role_arn {
+    let source = match &settings.role {
         None => base,
-        Some(role_arn) => planner.kwargs_role(settings, role_arn, base)?,
+        Some(role) => planner.kwargs_role(role, base)?,
     };
     Ok(Plan {
         source,
@@ -94,16 +94,19 @@ impl Planner<'_> {
         profile_name: &str,
         explicit_profile: bool,
     ) -> Result<Source, Error> {
-        if let Some(credentials) = &settings.static_credentials {
-            return Ok(Source::Static {
-                credentials: credentials.clone(),
-                origin: "backend_kwargs".into(),
-            });
-        }
-        if settings.access_key_without_secret {
-            return Err(Error::credentials(
-                "`aws_access_key_id` is set but `aws_secret_access_key` is not",
-            ));
+        match &settings.static_keys {
+            StaticKeys::Given(credentials) => {
+                return Ok(Source::Static {
+                    credentials: credentials.clone(),
+                    origin: "backend_kwargs".into(),
+                });
+            }
+            StaticKeys::IdWithoutSecret => {
+                return Err(Error::credentials(
+                    "`aws_access_key_id` is set but `aws_secret_access_key` is not",
+                ));
+            }
+            StaticKeys::Absent => {}
         }
         if !explicit_profile {
             if let Some(credentials) = self.env_static()? {
@@ -163,53 +166,24 @@ impl Planner<'_> {
         }
     }
 
-    /// Airflow's `role_arn` kwarg around `base`.
-    fn kwargs_role(
-        &mut self,
-        settings: &AwsSettings,
-        role_arn: &str,
-        base: Source,
-    ) -> Result<Source, Error> {
-        match settings
-            .assume_role_method
-            .as_deref()
-            .unwrap_or("assume_role")
-        {
-            "assume_role" => Ok(Source::AssumeRole {
-                role_arn: role_arn.to_string(),
-                kwargs: settings.assume_role_kwargs.clone(),
+    /// Airflow's `role_arn` kwarg around `base` (its method was checked at open).
+    fn kwargs_role(&mut self, role: &RoleSettings, base: Source) -> Result<Source, Error> {
+        match &role.method {
+            AssumeRoleMethod::AssumeRole => Ok(Source::AssumeRole {
+                role_arn: role.role_arn.clone(),
+                kwargs: role.kwargs.clone(),
                 base: Box::new(base),
                 sts: self.sts.clone(),
             }),
-            "assume_role_with_web_identity" => match settings.web_identity_federation.as_deref() {
-                Some("file") => {
-                    let token_file = settings
-                        .web_identity_token_file
-                        .clone()
-                        .or_else(|| self.var("AWS_WEB_IDENTITY_TOKEN_FILE"))
-                        .ok_or_else(|| Error::configuration(
-                            "assume_role_with_web_identity needs `assume_role_with_web_identity_token_file` or AWS_WEB_IDENTITY_TOKEN_FILE",
-                        ))?;
-                    Ok(self.web_identity(
-                        role_arn.to_string(),
-                        token_file,
-                        settings.assume_role_kwargs.clone(),
-                    ))
-                }
-                Some("google") => Err(Error::configuration(
-                    "assume_role_with_web_identity_federation `google` is not supported in the sandbox",
-                )),
-                other => Err(Error::configuration(format!(
-                    "Unsupported federation: {}.",
-                    other.unwrap_or("None")
-                ))),
-            },
-            "assume_role_with_saml" => Err(Error::configuration(
-                "assume_role_with_saml is not supported in the sandbox (it needs Kerberos/SPNEGO against an IdP)",
-            )),
-            other => Err(Error::configuration(format!(
-                "assume_role_method `{other}` is not one of assume_role, assume_role_with_saml, assume_role_with_web_identity"
-            ))),
+            AssumeRoleMethod::WebIdentityFile { token_file } => {
+                let token_file = token_file
+                    .clone()
+                    .or_else(|| self.var("AWS_WEB_IDENTITY_TOKEN_FILE"))
+                    .ok_or_else(|| Error::configuration(
+                        "assume_role_with_web_identity needs `assume_role_with_web_identity_token_file` or AWS_WEB_IDENTITY_TOKEN_FILE",
+                    ))?;
+                Ok(self.web_identity(role.role_arn.clone(), token_file, role.kwargs.clone()))
+            }
         }
     }
 }

@@ -10,7 +10,11 @@ use crate::error::Error;
 
 impl Planner<'_> {
     /// A profile's source; `None` when it holds no credentials.
-    pub(super) fn profile(&mut self, name: &str, visited: &mut Vec<String>) -> Result<Option<Source>, Error> {
+    pub(super) fn profile(
+        &mut self,
+        name: &str,
+        visited: &mut Vec<String>,
+    ) -> Result<Option<Source>, Error> {
         if visited.iter().any(|v| v == name) {
             visited.push(name.to_string());
             return Err(Error::configuration(format!(

@@ -97,8 +97,10 @@ fn files() -> HashMap<&'static str, &'static str> {
     ])
 }
 
+/// The plan of `kwargs`, or the error of opening them (some are refused at open).
 fn planned(kwargs: &str, vars: &[(&str, &str)]) -> Result<Plan, Error> {
-    plan(&settings(kwargs), &env(vars), &files(), now())
+    let settings = BackendConfig::from_json(kwargs)?.aws;
+    plan(&settings, &env(vars), &files(), now())
 }
 
 fn static_key(source: &Source) -> &str {
