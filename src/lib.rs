@@ -32,6 +32,8 @@ pub mod retry;
 pub mod signing;
 pub mod skew;
 pub mod ssm;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 pub mod timestamp;
 
 #[cfg(target_arch = "wasm32")]
