@@ -2,8 +2,11 @@
 //! secrets hidden from `Debug`. A leaf: configuration, signing and every source use it, and it
 //! imports nothing of this crate.
 //!
-//! Why not `aws_credential_types::Credentials` (already in the build, under `aws-sigv4`): see
-//! the note on [`Credentials`].
+//! Why not `aws_credential_types::Credentials` (already in the build, under `aws-sigv4`, with
+//! the secrets wiped on drop): wrapped as this type's contents it made the component 4.3 KB
+//! larger (447,299 against 442,986 bytes, measured with `build_component`). It carries a
+//! property map of type-erased boxes that every clone copies, and its `expiring` needs a new
+//! value. The secrets here are hidden from `Debug` and never formatted into messages.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
