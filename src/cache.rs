@@ -45,12 +45,6 @@ impl fmt::Debug for Cache {
     }
 }
 
-impl Clone for Cache {
-    fn clone(&self) -> Self {
-        Cache::new(self.config)
-    }
-}
-
 impl Cache {
     /// An empty cache.
     pub fn new(config: CacheConfig) -> Self {

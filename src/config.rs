@@ -4,15 +4,23 @@
 //! Airflow accepts any kwarg and ignores the ones it does not know; so do we. Where Airflow would
 //! silently accept a value of the wrong type and fail later (or never), we reject it here with
 //! the key's name, because a typo in a secrets backend's configuration is found fastest at start.
+//! Values with a fixed set of meanings (`assume_role_method` and its federation,
+//! `config_kwargs.retries`) become enums here, so an unusable one fails at open too.
+
+mod kwargs;
+mod retries;
 
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+pub use retries::{MaxAttempts, RetryMode, RetrySettings};
+
 use crate::cache::CacheConfig;
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::naming::{Lookup, LookupPattern};
+use kwargs::{Kwargs, type_name, wrong_type};
 
 /// Airflow's default `connections_prefix`.
 pub const DEFAULT_CONNECTIONS_PREFIX: &str = "/airflow/connections";
@@ -49,21 +57,12 @@ pub struct AwsSettings {
     pub use_ssl: bool,
     /// Static keys from `aws_access_key_id` / `aws_secret_access_key` / `aws_session_token`,
     /// or from the same keys inside `session_kwargs`.
-    pub static_credentials: Option<Credentials>,
-    /// `aws_access_key_id` was given without a secret (Airflow would sign with `None`).
-    pub access_key_without_secret: bool,
+    pub static_keys: StaticKeys,
     /// `profile_name`.
     pub profile_name: Option<String>,
-    /// `role_arn`.
-    pub role_arn: Option<String>,
-    /// `assume_role_method` (`assume_role` when absent).
-    pub assume_role_method: Option<String>,
-    /// `assume_role_kwargs`, merged into the STS call.
-    pub assume_role_kwargs: Map<String, Value>,
-    /// `assume_role_with_web_identity_federation`.
-    pub web_identity_federation: Option<String>,
-    /// `assume_role_with_web_identity_token_file`.
-    pub web_identity_token_file: Option<String>,
+    /// `role_arn` and how to assume it; `None` without a `role_arn` (the method, federation and
+    /// token file are then ignored, as Airflow ignores them).
+    pub role: Option<RoleSettings>,
     /// `service_config.sts.endpoint_url`: where STS is, instead of its regional endpoint.
     pub sts_endpoint_url: Option<String>,
     /// `config_kwargs.connect_timeout` (botocore's default: 60 s).
@@ -71,7 +70,47 @@ pub struct AwsSettings {
     /// `config_kwargs.read_timeout` (botocore's default: 60 s).
     pub read_timeout: Option<Duration>,
     /// `config_kwargs.retries`, botocore's shape.
-    pub retries: Option<Map<String, Value>>,
+    pub retries: RetrySettings,
+}
+
+/// The static keys `backend_kwargs` gives (Airflow's `AwsConnectionWrapper`: the kwarg pair if
+/// both are truthy, else the pair from `session_kwargs`; the token from either).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StaticKeys {
+    /// No key id.
+    #[default]
+    Absent,
+    /// A key id with its secret (and maybe a session token).
+    Given(Credentials),
+    /// `aws_access_key_id` without a secret: Airflow would sign with `None`; planning refuses it
+    /// as a credentials error.
+    IdWithoutSecret,
+}
+
+/// `role_arn`, `assume_role_method` and `assume_role_kwargs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleSettings {
+    /// `role_arn`.
+    pub role_arn: String,
+    /// `assume_role_method` (`assume_role` when absent), with what it needs.
+    pub method: AssumeRoleMethod,
+    /// `assume_role_kwargs`, merged into the STS call.
+    pub kwargs: Map<String, Value>,
+}
+
+/// The `assume_role_method`s the sandbox can run. `assume_role_with_saml` (Kerberos / SPNEGO
+/// against an IdP) and the `google` web-identity federation are refused at open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssumeRoleMethod {
+    /// `assume_role`: STS `AssumeRole`, signed with the default chain's credentials.
+    AssumeRole,
+    /// `assume_role_with_web_identity` with `assume_role_with_web_identity_federation: file`:
+    /// the token in `assume_role_with_web_identity_token_file`, else in the file
+    /// `AWS_WEB_IDENTITY_TOKEN_FILE` names when planning.
+    WebIdentityFile {
+        /// `assume_role_with_web_identity_token_file`.
+        token_file: Option<String>,
+    },
 }
 
 impl BackendConfig {
@@ -130,16 +169,18 @@ impl BackendConfig {
             _ => session_key_id.clone().zip(session_secret),
         };
         let token = token.or(session_token);
-        let access_key_without_secret =
-            pair.is_none() && (key_id.is_some() || session_key_id.is_some());
-        let static_credentials = pair.map(|(k, s)| Credentials::new(k, s, token));
+        let static_keys = match pair {
+            Some((k, s)) => StaticKeys::Given(Credentials::new(k, s, token)),
+            None if key_id.is_some() || session_key_id.is_some() => StaticKeys::IdWithoutSecret,
+            None => StaticKeys::Absent,
+        };
 
         kw.object("assume_role_with_saml")?;
         let empty_config = Map::new();
         let config_kwargs = Kwargs(kw.object("config_kwargs")?.unwrap_or(&empty_config));
         let connect_timeout = config_kwargs.seconds("connect_timeout")?;
         let read_timeout = config_kwargs.seconds("read_timeout")?;
-        let retries = config_kwargs.object("retries")?.cloned();
+        let retries = RetrySettings::parse(config_kwargs.object("retries")?)?;
         for key in [
             "api_version",
             "assume_role_with_web_identity_federation_audience",
@@ -185,19 +226,9 @@ impl BackendConfig {
                 region_name: kw.truthy_string("region_name")?,
                 endpoint_url: kw.truthy_string("endpoint_url")?,
                 use_ssl: kw.boolean("use_ssl")?.unwrap_or(true),
-                static_credentials,
-                access_key_without_secret,
+                static_keys,
                 profile_name: kw.truthy_string("profile_name")?,
-                role_arn: kw.truthy_string("role_arn")?,
-                assume_role_method: kw.truthy_string("assume_role_method")?,
-                assume_role_kwargs: kw
-                    .object("assume_role_kwargs")?
-                    .cloned()
-                    .unwrap_or_default(),
-                web_identity_federation: kw
-                    .truthy_string("assume_role_with_web_identity_federation")?,
-                web_identity_token_file: kw
-                    .truthy_string("assume_role_with_web_identity_token_file")?,
+                role: role_settings(&kw)?,
                 sts_endpoint_url,
                 connect_timeout,
                 read_timeout,
@@ -205,6 +236,54 @@ impl BackendConfig {
             },
         })
     }
+}
+
+/// `role_arn` with `assume_role_method`, `assume_role_kwargs` and the web identity's
+/// federation and token file, all type-checked; the method only with a `role_arn`.
+fn role_settings(kw: &Kwargs<'_>) -> Result<Option<RoleSettings>, Error> {
+    let role_arn = kw.truthy_string("role_arn")?;
+    let method = kw.truthy_string("assume_role_method")?;
+    let kwargs = kw
+        .object("assume_role_kwargs")?
+        .cloned()
+        .unwrap_or_default();
+    let federation = kw.truthy_string("assume_role_with_web_identity_federation")?;
+    let token_file = kw.truthy_string("assume_role_with_web_identity_token_file")?;
+    let Some(role_arn) = role_arn else {
+        return Ok(None);
+    };
+    let method = match method.as_deref().unwrap_or("assume_role") {
+        "assume_role" => AssumeRoleMethod::AssumeRole,
+        "assume_role_with_web_identity" => match federation.as_deref() {
+            Some("file") => AssumeRoleMethod::WebIdentityFile { token_file },
+            Some("google") => {
+                return Err(Error::configuration(
+                    "assume_role_with_web_identity_federation `google` is not supported in the sandbox",
+                ));
+            }
+            other => {
+                return Err(Error::configuration(format!(
+                    "Unsupported federation: {}.",
+                    other.unwrap_or("None")
+                )));
+            }
+        },
+        "assume_role_with_saml" => {
+            return Err(Error::configuration(
+                "assume_role_with_saml is not supported in the sandbox (it needs Kerberos/SPNEGO against an IdP)",
+            ));
+        }
+        other => {
+            return Err(Error::configuration(format!(
+                "assume_role_method `{other}` is not one of assume_role, assume_role_with_saml, assume_role_with_web_identity"
+            )));
+        }
+    };
+    Ok(Some(RoleSettings {
+        role_arn,
+        method,
+        kwargs,
+    }))
 }
 
 /// `cache_ttl_seconds` (0 or absent: no cache), `cache_negative`, `cache_max_entries`,
@@ -233,75 +312,6 @@ fn cache_config(kw: &Kwargs<'_>) -> Result<Option<CacheConfig>, Error> {
     }))
 }
 
-/// Typed reads from a kwargs object; absent and `null` are both "not given".
-struct Kwargs<'a>(&'a Map<String, Value>);
-
-impl<'a> Kwargs<'a> {
-    fn string(&self, key: &str) -> Result<Option<String>, Error> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(wrong_type(key, "a string or null", other)),
-        }
-    }
-
-    /// A string where `""` counts as not given (Python truthiness).
-    fn truthy_string(&self, key: &str) -> Result<Option<String>, Error> {
-        Ok(self.string(key)?.filter(|s| !s.is_empty()))
-    }
-
-    fn boolean(&self, key: &str) -> Result<Option<bool>, Error> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(wrong_type(key, "true, false or null", other)),
-        }
-    }
-
-    /// A non-negative number of seconds (botocore accepts integers and floats).
-    fn seconds(&self, key: &str) -> Result<Option<Duration>, Error> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_f64()
-                .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
-                .map(|s| Some(Duration::from_secs_f64(s)))
-                .ok_or_else(|| {
-                    Error::configuration(format!(
-                        "backend_kwargs `{key}` must be a number of seconds between 0 and 86400"
-                    ))
-                }),
-            Some(other) => Err(wrong_type(key, "a number of seconds", other)),
-        }
-    }
-
-    fn object(&self, key: &str) -> Result<Option<&'a Map<String, Value>>, Error> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(map)),
-            Some(other) => Err(wrong_type(key, "a JSON object or null", other)),
-        }
-    }
-}
-
-fn wrong_type(key: &str, expected: &str, got: &Value) -> Error {
-    Error::configuration(format!(
-        "backend_kwargs `{key}` must be {expected}, got {}",
-        type_name(got)
-    ))
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +319,13 @@ mod tests {
 
     fn config(text: &str) -> BackendConfig {
         BackendConfig::from_json(text).expect("valid kwargs")
+    }
+
+    fn given(c: &BackendConfig) -> Credentials {
+        match &c.aws.static_keys {
+            StaticKeys::Given(keys) => keys.clone(),
+            other => panic!("expected static keys, got {other:?}"),
+        }
     }
 
     fn config_error(text: &str) -> String {
@@ -371,29 +388,24 @@ mod tests {
         let c = config(
             r#"{"aws_access_key_id": "AKID", "aws_secret_access_key": "S3CR3T", "aws_session_token": "TOK"}"#,
         );
-        let creds = c.aws.static_credentials.unwrap();
+        let creds = given(&c);
         assert_eq!(creds.access_key_id(), "AKID");
         assert_eq!(creds.session_token(), Some("TOK"));
 
         let c = config(
             r#"{"session_kwargs": {"aws_access_key_id": "AKIDSESS", "aws_secret_access_key": "ss", "region_name": "sa-east-1"}}"#,
         );
-        assert_eq!(
-            c.aws.static_credentials.unwrap().access_key_id(),
-            "AKIDSESS"
-        );
+        assert_eq!(given(&c).access_key_id(), "AKIDSESS");
         assert_eq!(
             c.aws.region_name, None,
             "only credentials are read from session_kwargs"
         );
 
         let c = config(r#"{"aws_access_key_id": "AKIDONLY"}"#);
-        assert!(c.aws.static_credentials.is_none());
-        assert!(c.aws.access_key_without_secret);
+        assert_eq!(c.aws.static_keys, StaticKeys::IdWithoutSecret);
 
         let c = config(r#"{"aws_access_key_id": "", "aws_secret_access_key": "x"}"#);
-        assert!(c.aws.static_credentials.is_none());
-        assert!(!c.aws.access_key_without_secret);
+        assert_eq!(c.aws.static_keys, StaticKeys::Absent);
     }
 
     #[test]
@@ -403,7 +415,7 @@ mod tests {
         );
         assert_eq!(c.aws.connect_timeout, Some(Duration::from_secs(3)));
         assert_eq!(c.aws.read_timeout, Some(Duration::from_millis(500)));
-        assert_eq!(c.aws.retries.unwrap()["max_attempts"], 5);
+        assert_eq!(c.aws.retries.attempts, Some(MaxAttempts::Retries(5)));
         assert!(
             config_error(r#"{"config_kwargs": {"connect_timeout": "3"}}"#)
                 .contains("`connect_timeout`")
@@ -435,6 +447,72 @@ mod tests {
         assert!(
             config_error(r#"{"variables_lookup_pattern": "("}"#)
                 .contains("variables_lookup_pattern")
+        );
+    }
+
+    #[test]
+    fn role_method_federation_and_retry_mode_are_checked_at_open() {
+        let role = r#""role_arn": "arn:aws:iam::1:role/r""#;
+        let open = |extra: &str| BackendConfig::from_json(&format!("{{{role}, {extra}}}"));
+        for (extra, says) in [
+            (
+                r#""assume_role_method": "bogus""#,
+                "assume_role_method `bogus`",
+            ),
+            (
+                r#""assume_role_method": "assume_role_with_saml""#,
+                "not supported",
+            ),
+            (
+                r#""assume_role_method": "assume_role_with_web_identity""#,
+                "Unsupported federation: None.",
+            ),
+            (
+                r#""assume_role_method": "assume_role_with_web_identity", "assume_role_with_web_identity_federation": "google""#,
+                "`google` is not supported",
+            ),
+        ] {
+            let e = open(extra).expect_err(extra);
+            assert_eq!(e.kind(), &ErrorKind::Configuration, "{extra}");
+            assert!(e.to_string().contains(says), "{extra}: {e}");
+        }
+        let c = open(
+            r#""assume_role_method": "assume_role_with_web_identity", "assume_role_with_web_identity_federation": "file""#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.aws.role.unwrap().method,
+            AssumeRoleMethod::WebIdentityFile { token_file: None }
+        );
+        let c = config(r#"{"assume_role_method": "bogus"}"#);
+        assert!(
+            c.aws.role.is_none(),
+            "ignored without role_arn, as Airflow does"
+        );
+        assert_eq!(
+            config(&format!("{{{role}}}")).aws.role.unwrap().method,
+            AssumeRoleMethod::AssumeRole
+        );
+
+        assert!(
+            config_error(r#"{"config_kwargs": {"retries": {"mode": "fast"}}}"#)
+                .contains("retry mode `fast`")
+        );
+        assert!(
+            config_error(r#"{"config_kwargs": {"retries": {"max_attempts": -1}}}"#)
+                .contains("`config_kwargs.retries.max_attempts`")
+        );
+        let retries = config(
+            r#"{"config_kwargs": {"retries": {"mode": "legacy", "total_max_attempts": 2, "max_attempts": "ignored"}}}"#,
+        )
+        .aws
+        .retries;
+        assert_eq!(
+            retries,
+            RetrySettings {
+                mode: Some(RetryMode::Legacy),
+                attempts: Some(MaxAttempts::Total(2))
+            }
         );
     }
 }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::retry::FailureClass;
+use crate::failure::{self, FailureClass};
 
 /// An AWS error reply: the sanitised error code, AWS's message and the HTTP status.
 #[derive(Clone, PartialEq, Eq)]
@@ -83,19 +83,16 @@ impl Error {
         Self::new(ErrorKind::InvalidValue, message)
     }
 
-    /// An AWS error reply, classified by its code and status.
+    /// An AWS error reply, classified by its code and status ([`crate::failure`]).
     pub(crate) fn aws(error: AwsError) -> Self {
         let message = format!("{} (HTTP {}): {}", error.code, error.status, error.message);
-        let transient = is_transient(&error.code, error.status);
-        let (kind, retry) = if is_access_denied(&error.code) {
-            (ErrorKind::AccessDenied(error), None)
-        } else if is_throttling(&error.code, error.status) {
-            (ErrorKind::Throttled(error), Some(FailureClass::Throttling))
+        let retry = FailureClass::of_reply(&error.code, error.status);
+        let kind = if failure::is_access_denied(&error.code) {
+            ErrorKind::AccessDenied(error)
+        } else if failure::is_throttling(&error.code, error.status) {
+            ErrorKind::Throttled(error)
         } else {
-            (
-                ErrorKind::Service(error),
-                transient.then_some(FailureClass::Transient),
-            )
+            ErrorKind::Service(error)
         };
         let mut error = Self::new(kind, message);
         error.retry = retry;
@@ -115,6 +112,21 @@ impl Error {
             }
             _ => None,
         }
+    }
+
+    /// AWS rejected the signature's time ([`failure::is_clock_skew`]).
+    pub fn is_clock_skew(&self) -> bool {
+        self.aws_code().is_some_and(failure::is_clock_skew)
+    }
+
+    /// AWS said the session token expired ([`failure::is_expired_token`]).
+    pub fn is_expired_token(&self) -> bool {
+        matches!(&self.kind, ErrorKind::Service(a) if failure::is_expired_token(&a.code))
+    }
+
+    /// AWS refused a `GetParameters` batch as a whole ([`failure::refuses_batch`]).
+    pub fn refuses_batch(&self) -> bool {
+        self.aws_code().is_some_and(failure::refuses_batch)
     }
 
     /// The kind of failure.
@@ -138,46 +150,6 @@ impl Error {
         }
         self
     }
-}
-
-fn is_access_denied(code: &str) -> bool {
-    matches!(code, "AccessDeniedException" | "AccessDenied")
-}
-
-/// The throttling error codes of the AWS SDKs' standard retry mode, plus HTTP 429.
-pub(crate) fn is_throttling(code: &str, status: u16) -> bool {
-    status == 429
-        || matches!(
-            code,
-            "Throttling"
-                | "ThrottlingException"
-                | "ThrottledException"
-                | "RequestThrottledException"
-                | "TooManyRequestsException"
-                | "ProvisionedThroughputExceededException"
-                | "TransactionInProgressException"
-                | "RequestLimitExceeded"
-                | "BandwidthLimitExceeded"
-                | "LimitExceededException"
-                | "RequestThrottled"
-                | "SlowDown"
-                | "PriorRequestNotComplete"
-                | "EC2ThrottledException"
-        )
-}
-
-/// Server faults and timeouts the standard retry mode treats as transient.
-fn is_transient(code: &str, status: u16) -> bool {
-    matches!(status, 500 | 502 | 503 | 504)
-        || matches!(
-            code,
-            "RequestTimeout"
-                | "RequestTimeoutException"
-                | "PriorRequestNotComplete"
-                | "InternalServerError"
-                | "InternalFailure"
-                | "ServiceUnavailable"
-        )
 }
 
 /// Makes text from outside safe to show: control characters become spaces, every `secret` is
@@ -298,5 +270,19 @@ mod tests {
             sanitize_foreign(&long, &[]).chars().count(),
             MAX_FOREIGN_MESSAGE + 3
         );
+    }
+
+    #[test]
+    fn skew_codes() {
+        let aws = |code: &str| {
+            Error::aws(AwsError {
+                code: code.into(),
+                message: String::new(),
+                status: 400,
+            })
+        };
+        assert!(aws("InvalidSignatureException").is_clock_skew());
+        assert!(aws("SignatureDoesNotMatch").is_clock_skew());
+        assert!(!aws("AccessDeniedException").is_clock_skew());
     }
 }

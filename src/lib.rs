@@ -8,12 +8,14 @@
 //! - [`connection`]: Airflow's URI and JSON connection formats, and `get_uri`, as Airflow 3.3
 //!   core, the Airflow 3 task SDK or Airflow 2.10 does them ([`ConnectionSemantics`]);
 //! - [`ssm`]: the `GetParameter` wire protocol; [`signing`]: SigV4 via `aws-sigv4`;
-//! - [`credentials`] and [`endpoint`]: credentials, region and endpoint resolution;
+//! - [`credentials`], [`region`] and [`endpoint`]: credentials, region and endpoint resolution;
+//! - [`failure`]: what an AWS error reply means (throttling, transient, skew, ...);
 //! - [`retry`] and [`skew`]: the standard retry mode and clock-skew correction;
 //! - [`backend`]: the lookups, over the [`platform`] traits (transport, environment, clock).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod aws_error;
 pub mod backend;
 pub mod cache;
 pub mod config;
@@ -21,13 +23,17 @@ pub mod connection;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod failure;
 pub mod message;
 pub mod naming;
 pub mod platform;
+pub mod region;
 pub mod retry;
 pub mod signing;
 pub mod skew;
 pub mod ssm;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 pub mod timestamp;
 
 #[cfg(target_arch = "wasm32")]

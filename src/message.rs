@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use crate::endpoint::Endpoint;
 
+/// The largest reply body the core accepts (SSM values are at most 8 KB).
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
 /// Headers whose values are credentials: `Debug` shows them as `<redacted>`.
 const SENSITIVE: [&str; 3] = [
     "authorization",

@@ -6,7 +6,6 @@
 
 use crate::error::Error;
 
-#[path = "pattern.rs"]
 mod pattern;
 
 /// One kind of lookup (connections, variables or config): its prefix and optional filter.

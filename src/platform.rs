@@ -2,7 +2,7 @@
 //!
 //! The core never touches WASI itself. The component's glue (`src/wasi/`) implements these
 //! traits over `wasi:http`, `wasi:cli/environment` and `wasi:clocks`; tests implement them
-//! with recorded requests, maps and fixed times.
+//! with the doubles of `test_util` (the `test-util` feature).
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -39,15 +39,6 @@ pub struct ProcessFilesystem;
 impl Filesystem for ProcessFilesystem {
     fn read_to_string(&self, path: &str) -> std::io::Result<String> {
         std::fs::read_to_string(path)
-    }
-}
-
-/// Files held in memory, by path (tests).
-impl Filesystem for HashMap<&'static str, &'static str> {
-    fn read_to_string(&self, path: &str) -> std::io::Result<String> {
-        self.get(path)
-            .map(|s| s.to_string())
-            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
     }
 }
 
@@ -91,47 +82,10 @@ impl Clock for SystemClock {
     }
 }
 
-/// A fixed set of variables, for tests and for hosts that pass configuration explicitly.
+/// A fixed set of variables, for hosts that pass configuration explicitly (`host-example`'s
+/// grants read the session's variables this way) and for tests.
 impl Environment for HashMap<String, String> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).cloned()
-    }
-}
-
-/// A test clock: starts at a fixed instant and moves only when slept on; records the sleeps.
-#[derive(Debug)]
-pub struct FakeClock {
-    now: std::cell::Cell<SystemTime>,
-    slept: std::cell::RefCell<Vec<std::time::Duration>>,
-}
-
-impl FakeClock {
-    /// A clock at `start`.
-    pub fn new(start: SystemTime) -> Self {
-        FakeClock {
-            now: std::cell::Cell::new(start),
-            slept: std::cell::RefCell::new(Vec::new()),
-        }
-    }
-
-    /// Every sleep so far, in order.
-    pub fn sleeps(&self) -> Vec<std::time::Duration> {
-        self.slept.borrow().clone()
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: std::time::Duration) {
-        self.now.set(self.now.get() + by);
-    }
-}
-
-impl Clock for FakeClock {
-    fn now(&self) -> SystemTime {
-        self.now.get()
-    }
-
-    fn sleep(&self, duration: std::time::Duration) {
-        self.slept.borrow_mut().push(duration);
-        self.advance(duration);
     }
 }

@@ -13,9 +13,9 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
+use crate::config::{MaxAttempts, RetryMode, RetrySettings};
 use crate::error::Error;
+use crate::failure::FailureClass;
 use crate::platform::Environment;
 
 /// The largest backoff before a retry.
@@ -27,26 +27,6 @@ pub const QUOTA_CAPACITY: u32 = 500;
 const RETRY_COST: u32 = 14;
 const THROTTLING_RETRY_COST: u32 = 5;
 
-/// Why a failed attempt may be retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureClass {
-    /// The service asked the caller to slow down.
-    Throttling,
-    /// A server fault, a dropped connection or a timeout.
-    Transient,
-}
-
-/// `retry_mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryMode {
-    /// The SDKs' default.
-    Standard,
-    /// botocore's older mode: the same rules here, 5 attempts by default.
-    Legacy,
-    /// Standard plus a client-side rate limiter in the SDKs; here, standard.
-    Adaptive,
-}
-
 /// How many attempts, in which mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryConfig {
@@ -57,59 +37,27 @@ pub struct RetryConfig {
 }
 
 impl RetryConfig {
-    /// From `config_kwargs.retries` (botocore's shape) and `AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE`.
-    pub fn resolve(
-        retries: Option<&Map<String, Value>>,
-        env: &dyn Environment,
-    ) -> Result<Self, Error> {
-        let mode_text = match retries.and_then(|r| r.get("mode")) {
-            Some(Value::String(m)) => Some(m.clone()),
-            Some(Value::Null) | None => env.var("AWS_RETRY_MODE").filter(|m| !m.is_empty()),
-            Some(_) => {
-                return Err(Error::configuration(
-                    "`config_kwargs.retries.mode` must be a string",
-                ));
-            }
+    /// From `config_kwargs.retries` (parsed at open) and `AWS_MAX_ATTEMPTS` /
+    /// `AWS_RETRY_MODE`.
+    pub fn resolve(retries: &RetrySettings, env: &dyn Environment) -> Result<Self, Error> {
+        let mode = match retries.mode {
+            Some(mode) => mode,
+            None => match env.var("AWS_RETRY_MODE").filter(|m| !m.is_empty()) {
+                Some(text) => RetryMode::parse(&text)?,
+                None => RetryMode::Standard,
+            },
         };
-        let mode = match mode_text.as_deref() {
-            None | Some("standard") => RetryMode::Standard,
-            Some("legacy") => RetryMode::Legacy,
-            Some("adaptive") => RetryMode::Adaptive,
-            Some(other) => {
-                return Err(Error::configuration(format!(
-                    "retry mode `{other}` is not one of standard, legacy, adaptive"
-                )));
-            }
-        };
-        let number = |key: &str| -> Result<Option<u32>, Error> {
-            match retries.and_then(|r| r.get(key)) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::Number(n)) => n
-                    .as_u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .map(Some)
-                    .ok_or_else(|| {
-                        Error::configuration(format!(
-                            "`config_kwargs.retries.{key}` must be a non-negative integer"
-                        ))
-                    }),
-                Some(_) => Err(Error::configuration(format!(
-                    "`config_kwargs.retries.{key}` must be an integer"
-                ))),
-            }
-        };
-        let max_attempts = if let Some(total) = number("total_max_attempts")? {
-            total
-        } else if let Some(retries) = number("max_attempts")? {
-            retries.saturating_add(1)
-        } else if let Some(text) = env.var("AWS_MAX_ATTEMPTS").filter(|v| !v.is_empty()) {
-            text.trim()
-                .parse()
-                .map_err(|_| Error::configuration("AWS_MAX_ATTEMPTS must be a whole number"))?
-        } else if mode == RetryMode::Legacy {
-            5
-        } else {
-            3
+        let max_attempts = match retries.attempts {
+            Some(MaxAttempts::Total(total)) => total,
+            Some(MaxAttempts::Retries(retries)) => retries.saturating_add(1),
+            None => match env.var("AWS_MAX_ATTEMPTS").filter(|v| !v.is_empty()) {
+                Some(text) => text
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::configuration("AWS_MAX_ATTEMPTS must be a whole number"))?,
+                None if mode == RetryMode::Legacy => 5,
+                None => 3,
+            },
         };
         Ok(RetryConfig {
             mode,
@@ -213,7 +161,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        RetryConfig::resolve(retries.as_object(), &env)
+        RetryConfig::resolve(&RetrySettings::parse(retries.as_object())?, &env)
     }
 
     #[test]

@@ -1,11 +1,8 @@
 //! Clock skew: when AWS rejects a signature for its time, the offset between the server's
 //! `Date` and the signing time corrects later signatures (as the Rust and JavaScript SDKs do;
-//! botocore does not).
+//! botocore does not). Which replies blame the clock is [`crate::failure::is_clock_skew`].
 
 use std::time::{Duration, SystemTime};
-
-use crate::error::Error;
-
 /// Below this, a rejected signature is not blamed on the clock.
 const MIN_SKEW: Duration = Duration::from_secs(4 * 60);
 
@@ -40,26 +37,9 @@ impl ClockOffset {
     }
 }
 
-/// Error codes with which AWS rejects a request signed at the wrong time.
-pub fn is_skew_error(error: &Error) -> bool {
-    matches!(
-        error.aws_code(),
-        Some(
-            "InvalidSignatureException"
-                | "SignatureDoesNotMatch"
-                | "RequestTimeTooSkewed"
-                | "RequestExpired"
-                | "RequestInTheFuture"
-                | "AuthFailure"
-                | "InvalidSignature"
-        )
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::AwsError;
 
     fn at(secs: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
@@ -72,19 +52,5 @@ mod tests {
         assert_eq!(ahead.apply(at(5000)), at(8600));
         let behind = ClockOffset::between(at(10_000), at(10_000 - 600)).unwrap();
         assert_eq!(behind.apply(at(20_000)), at(19_400));
-    }
-
-    #[test]
-    fn skew_codes() {
-        let aws = |code: &str| {
-            Error::aws(AwsError {
-                code: code.into(),
-                message: String::new(),
-                status: 400,
-            })
-        };
-        assert!(is_skew_error(&aws("InvalidSignatureException")));
-        assert!(is_skew_error(&aws("SignatureDoesNotMatch")));
-        assert!(!is_skew_error(&aws("AccessDeniedException")));
     }
 }

@@ -3,12 +3,10 @@
 
 use serde::Deserialize;
 
+use crate::aws_error::{content_type, parse_error};
 use crate::endpoint::Endpoint;
-use crate::error::{AwsError, Error, sanitize_foreign};
-use crate::message::{Request, Response};
-
-/// The largest reply body the core accepts (SSM values are at most 8 KB).
-pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+use crate::error::Error;
+use crate::message::{MAX_RESPONSE_BYTES, Request, Response};
 
 /// The JSON 1.1 content type SSM speaks.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -160,111 +158,6 @@ fn json_problem(e: &serde_json::Error) -> String {
         Category::Eof => "truncated JSON",
     };
     format!("{what} at line {} column {}", e.line(), e.column())
-}
-
-fn content_type(response: &Response) -> String {
-    let value = response.headers.get("content-type").unwrap_or("none");
-    sanitize_foreign(value, &[]).chars().take(64).collect()
-}
-
-#[derive(Deserialize, Default)]
-struct JsonError {
-    #[serde(rename = "__type", alias = "code", alias = "Code")]
-    kind: Option<String>,
-    #[serde(alias = "Message")]
-    message: Option<String>,
-}
-
-/// The reason phrase of the statuses AWS and proxies answer with (RFC 9110).
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        413 => "Content Too Large",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "unknown status",
-    }
-}
-
-/// An AWS error reply in any of its shapes: JSON 1.1 (`__type`, `message`/`Message`), the
-/// `x-amzn-errortype` header, or the XML of query-protocol services (`<Code>`, `<Message>`).
-/// A reply with none of these gets its HTTP status as its code.
-pub fn parse_error(response: &Response, secrets: &[&str]) -> AwsError {
-    let status = response.status;
-    let body = &response.body;
-    let json: JsonError = serde_json::from_slice(body).unwrap_or_default();
-    let text = std::str::from_utf8(body).ok();
-    let header_code = response.headers.get("x-amzn-errortype").map(str::to_string);
-    let code = json
-        .kind
-        .or(header_code)
-        .or_else(|| text.and_then(|t| xml_element(t, "Code")))
-        .map(|c| sanitize_code(&c, secrets))
-        .filter(|c| !c.is_empty());
-    let Some(code) = code else {
-        let reason = reason_phrase(status);
-        return AwsError {
-            code: status.to_string(),
-            message: format!(
-                "{reason}; the reply carried no AWS error code (content-type {}, {} bytes)",
-                content_type(response),
-                body.len()
-            ),
-            status,
-        };
-    };
-    let message = json
-        .message
-        .or_else(|| text.and_then(|t| xml_element(t, "Message")))
-        .unwrap_or_default();
-    AwsError {
-        code,
-        message: sanitize_foreign(&message, secrets),
-        status,
-    }
-}
-
-/// `com.amazonaws.ssm#ParameterNotFound:http://...` -> `ParameterNotFound`, as the SDKs do;
-/// only code characters are kept, and a code holding a secret (a hostile reply can put anything
-/// between `<Code>` tags) loses it.
-fn sanitize_code(raw: &str, secrets: &[&str]) -> String {
-    let raw = raw.split(':').next().unwrap_or("");
-    let raw = raw.rsplit('#').next().unwrap_or("");
-    let code: String = raw
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        .take(128)
-        .collect();
-    secrets
-        .iter()
-        .filter(|s| s.len() >= 4)
-        .fold(code, |code, secret| code.replace(secret, "REDACTED"))
-}
-
-/// The text of the first `<tag>...</tag>` in `xml`, entity-decoded for the five XML entities.
-fn xml_element(xml: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = start + xml[start..].find(&close)?;
-    Some(
-        xml[start..end]
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
 }
 
 #[cfg(test)]

@@ -60,8 +60,11 @@ fn client_construction_vectors() {
     let mut checked = 0;
     for vector in vectors("client_construction_vectors") {
         let context = format!("{vector}");
-        let config = BackendConfig::from_json(&vector["kwargs"].to_string()).unwrap();
-        let resolved = Targets::resolve(&config, &env(&vector), &files(), SystemTime::now());
+        // Some kwargs are refused at open (an unknown assume_role_method), others when
+        // resolving: both are this vector's outcome.
+        let resolved = BackendConfig::from_json(&vector["kwargs"].to_string()).and_then(|config| {
+            Targets::resolve(&config, &env(&vector), &files(), SystemTime::now())
+        });
         let has_role = vector["kwargs"].get("role_arn").is_some();
         match (&vector["client"], &vector["error"]) {
             (Value::Object(client), _) if vector["kwargs"]["aws_access_key_id"] == "AKIDONLY" => {
@@ -134,8 +137,9 @@ fn assume_role_vectors() {
         {
             kwargs["assume_role_with_web_identity_token_file"] = TOKEN_FILE.into();
         }
-        let config = BackendConfig::from_json(&kwargs.to_string()).unwrap();
-        let resolved = Targets::resolve(&config, &env(&vector), &files(), SystemTime::now());
+        let resolved = BackendConfig::from_json(&kwargs.to_string()).and_then(|config| {
+            Targets::resolve(&config, &env(&vector), &files(), SystemTime::now())
+        });
         if let Some(error) = vector["error"].as_str() {
             let e = resolved.unwrap_err();
             assert!(error.ends_with(e.message()), "{context}: {e}");

@@ -9,7 +9,7 @@
 
 use super::call::Operation;
 use super::{Backend, Kind, Platform, group_by_name};
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::ssm::{self, MAX_BATCH};
 
 impl Backend {
@@ -116,7 +116,7 @@ impl Backend {
                 .zip(values)
                 .map(|(name, value)| self.remember(name, Ok(value), now))
                 .collect(),
-            Err(e) if batch_refused(&e) => names
+            Err(e) if e.refuses_batch() => names
                 .iter()
                 .map(|name| self.get_parameter(platform, name))
                 .collect(),
@@ -126,10 +126,4 @@ impl Backend {
                 .collect(),
         }
     }
-}
-
-/// A batch refused as a whole, where single lookups may still succeed (or fail per name).
-fn batch_refused(error: &Error) -> bool {
-    matches!(error.kind(), ErrorKind::AccessDenied(_))
-        || error.aws_code() == Some("ValidationException")
 }

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Backend, Platform, Targets};
-use crate::credentials::{self, Credentials, FetchContext, Source};
-use crate::error::{Error, ErrorKind, sanitize_foreign};
+use crate::credentials::{Credentials, FetchContext, Source};
+use crate::error::{Error, sanitize_foreign};
 use crate::message::{Request, RequestTimeouts, Response};
 use crate::retry::{Jitter, backoff};
-use crate::skew::{self, ClockOffset};
+use crate::skew::ClockOffset;
 
 /// botocore's default connect and read timeouts.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -49,28 +49,20 @@ impl Backend {
         Ok(Arc::clone(self.targets.as_ref().expect("set above")))
     }
 
-    /// The cached credentials, fetched again when absent, within 5 minutes of expiry, or when
-    /// `stale` (AWS said the token expired).
+    /// The credentials in use (see [`crate::credentials::CredentialsCache`]).
     fn credentials(
         &mut self,
         platform: &mut Platform<'_>,
         targets: &Targets,
         stale: bool,
     ) -> Result<Credentials, Error> {
-        let now = platform.clock.now();
-        match &self.credentials {
-            Some(c) if !stale && !c.needs_refresh(now) => return Ok(c.clone()),
-            _ => {}
-        }
         let mut ctx = FetchContext {
             transport: &mut *platform.transport,
             fs: platform.fs,
-            now,
+            now: platform.clock.now(),
             region: &targets.region,
         };
-        let fresh = credentials::fetch(&targets.source, &mut ctx)?;
-        self.credentials = Some(fresh.clone());
-        Ok(fresh)
+        self.credentials.get(&targets.source, &mut ctx, stale)
     }
 
     /// Runs `operation` with retries, one credentials refresh on an expired token, and one
@@ -95,11 +87,11 @@ impl Backend {
                 }
                 Err(error) => error,
             };
-            if refreshable && !stale && is_expired_token(&error) {
+            if refreshable && !stale && error.is_expired_token() {
                 stale = true;
                 continue;
             }
-            if !skew_corrected && skew::is_skew_error(&error) {
+            if !skew_corrected && error.is_clock_skew() {
                 let offset = exchange
                     .server_date
                     .and_then(|server| ClockOffset::between(exchange.signed_at, server));
@@ -195,9 +187,4 @@ impl Backend {
             signed_at,
         }
     }
-}
-
-/// `ExpiredTokenException` (SSM) or `ExpiredToken` (query protocol).
-fn is_expired_token(error: &Error) -> bool {
-    matches!(error.kind(), ErrorKind::Service(a) if matches!(a.code.as_str(), "ExpiredTokenException" | "ExpiredToken"))
 }

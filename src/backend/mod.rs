@@ -14,7 +14,7 @@ pub use targets::Targets;
 use crate::cache::Cache;
 use crate::config::BackendConfig;
 use crate::connection::{Connection, ConnectionSemantics, deserialize_connection_as};
-use crate::credentials::Credentials;
+use crate::credentials::CredentialsCache;
 use crate::error::Error;
 use crate::naming::Lookup;
 use crate::platform::{Clock, Environment, Filesystem, Transport};
@@ -47,12 +47,13 @@ pub struct Platform<'a> {
     pub fs: &'a dyn Filesystem,
 }
 
-/// A configured backend.
-#[derive(Debug, Clone)]
+/// A configured backend. Not `Clone`: it holds a lookup cache, credentials and a retry quota
+/// that belong to one backend.
+#[derive(Debug)]
 pub struct Backend {
     config: BackendConfig,
     targets: Option<Arc<Targets>>,
-    credentials: Option<Credentials>,
+    credentials: CredentialsCache,
     quota: RetryQuota,
     clock_offset: ClockOffset,
     jitter: Option<Jitter>,
@@ -69,7 +70,7 @@ impl Backend {
             cache: config.cache.map(Cache::new),
             config,
             targets: None,
-            credentials: None,
+            credentials: CredentialsCache::default(),
             quota: RetryQuota::default(),
             clock_offset: ClockOffset::default(),
             jitter: None,

@@ -2,9 +2,10 @@
 
 use crate::config::BackendConfig;
 use crate::credentials::{self, Source};
-use crate::endpoint::{self, Endpoint};
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::platform::{Environment, Filesystem};
+use crate::region;
 use crate::retry::RetryConfig;
 
 /// Everything a configuration reaches: the region, the SSM endpoint, where credentials come
@@ -36,9 +37,9 @@ impl Targets {
     ) -> Result<Self, Error> {
         let aws = &config.aws;
         let plan = credentials::plan(aws, env, fs, now)?;
-        let region = endpoint::resolve_region(aws, env, plan.profile_region.as_deref())?;
-        let ssm = endpoint::resolve_ssm_endpoint(aws, &region, env)?;
-        let retry = RetryConfig::resolve(aws.retries.as_ref(), env)?;
+        let region = region::resolve_region(aws, env, plan.profile_region.as_deref())?;
+        let ssm = region::resolve_ssm_endpoint(aws, &region, env)?;
+        let retry = RetryConfig::resolve(&aws.retries, env)?;
         Ok(Targets {
             retry,
             credential_endpoints: credentials::endpoints(&plan.source, &region),

@@ -7,26 +7,10 @@ use std::time::{Duration, UNIX_EPOCH};
 use super::*;
 use crate::error::ErrorKind;
 use crate::message::{Request, Response};
-use crate::platform::{FakeClock, TransportError};
+use crate::platform::TransportError;
+use crate::test_util::{FakeClock, Reply, ScriptedTransport};
 
 const START: u64 = 1_795_000_000;
-
-type Reply = Result<Response, TransportError>;
-
-struct Script {
-    replies: Vec<Reply>,
-    seen: Vec<Request>,
-}
-
-impl Transport for Script {
-    fn send(&mut self, request: Request) -> Reply {
-        self.seen.push(request);
-        if self.replies.is_empty() {
-            return value("v");
-        }
-        self.replies.remove(0)
-    }
-}
 
 fn value(v: &str) -> Reply {
     Ok(Response::new(
@@ -66,10 +50,7 @@ fn run_with(backend: &mut Backend, clock: &FakeClock, replies: Vec<Reply>) -> Ru
         ("AWS_DEFAULT_REGION".into(), "eu-west-1".into()),
     ]);
     let fs: HashMap<&'static str, &'static str> = HashMap::new();
-    let mut script = Script {
-        replies,
-        seen: Vec::new(),
-    };
+    let mut script = ScriptedTransport::new(replies).then_always(value("v"));
     let before = clock.sleeps().len();
     let result = {
         let mut platform = Platform {

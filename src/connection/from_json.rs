@@ -4,7 +4,8 @@
 
 use super::pyjson::{self, PyValue};
 use super::pyurl::py_repr;
-use super::{Connection, ConnectionSemantics, normalize_conn_type, uri, validate_extra};
+use super::record::{Connection, ConnectionSemantics, normalize_conn_type, validate_extra};
+use super::uri;
 use crate::error::Error;
 
 /// Parses the JSON form as `semantics` does (`conn_id` is set by the caller).

@@ -4,7 +4,7 @@
 
 use super::pyjson::{self, PyValue};
 use super::pyurl::{self, SplitResult, UrlError};
-use super::{Connection, ConnectionSemantics, normalize_conn_type, validate_extra};
+use super::record::{Connection, ConnectionSemantics, normalize_conn_type, validate_extra};
 use crate::error::Error;
 
 /// The query key whose value is the whole extra as JSON text.

@@ -4,10 +4,10 @@
 use serde_json::Value;
 
 use super::Credentials;
+use crate::aws_error::{parse_error, xml_text};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::message::{Request, Response};
-use crate::ssm::{self, MAX_RESPONSE_BYTES};
+use crate::message::{MAX_RESPONSE_BYTES, Request, Response};
 
 /// Airflow's default `RoleSessionName`: `slugify("Airflow_" + conn_id)` for the backend's
 /// synthetic connection.
@@ -103,7 +103,7 @@ pub fn parse_credentials(response: &Response, secrets: &[&str]) -> Result<Creden
         return Err(Error::transport("the STS reply is too large"));
     }
     if !response.is_success() {
-        return Err(Error::aws(ssm::parse_error(response, secrets)));
+        return Err(Error::aws(parse_error(response, secrets)));
     }
     let text = std::str::from_utf8(&response.body)
         .map_err(|_| Error::invalid_value("the STS reply is not UTF-8"))?;
@@ -124,14 +124,6 @@ pub fn parse_credentials(response: &Response, secrets: &[&str]) -> Result<Creden
         Some(field("SessionToken")?),
     )
     .expiring(expires))
-}
-
-fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
-    let open = format!("<{tag}>");
-    let close = format!("</{tag}>");
-    let start = xml.find(&open)? + open.len();
-    let end = start + xml[start..].find(&close)?;
-    Some(&xml[start..end])
 }
 
 #[cfg(test)]

@@ -2,13 +2,14 @@
 //! containers, IMDS, and errors that name their source and hold no secret.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
-use crate::config::BackendConfig;
-use crate::error::ErrorKind;
-use crate::message::{Request, Response};
-use crate::platform::TransportError;
+use crate::config::{AwsSettings, BackendConfig};
+use crate::error::{Error, ErrorKind};
+use crate::message::Response;
+use crate::platform::{Filesystem, TransportError};
+use crate::test_util::ScriptedTransport;
 
 const NOW: u64 = 1_795_000_000;
 
@@ -97,8 +98,10 @@ fn files() -> HashMap<&'static str, &'static str> {
     ])
 }
 
+/// The plan of `kwargs`, or the error of opening them (some are refused at open).
 fn planned(kwargs: &str, vars: &[(&str, &str)]) -> Result<Plan, Error> {
-    plan(&settings(kwargs), &env(vars), &files(), now())
+    let settings = BackendConfig::from_json(kwargs)?.aws;
+    plan(&settings, &env(vars), &files(), now())
 }
 
 fn static_key(source: &Source) -> &str {
@@ -288,28 +291,6 @@ fn unreadable_and_malformed_files_are_clear_errors() {
     assert!(!e.to_string().contains("LEAKME"));
 }
 
-/// A transport that answers from a list, recording requests.
-struct Script {
-    replies: Vec<Result<Response, TransportError>>,
-    seen: Vec<Request>,
-}
-
-impl Script {
-    fn new(replies: Vec<Result<Response, TransportError>>) -> Self {
-        Script {
-            replies,
-            seen: Vec::new(),
-        }
-    }
-}
-
-impl Transport for Script {
-    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
-        self.seen.push(request);
-        self.replies.remove(0)
-    }
-}
-
 fn ok(status: u16, body: &str) -> Result<Response, TransportError> {
     Ok(Response::new(status, body))
 }
@@ -323,7 +304,11 @@ fn sts_reply(key: &str) -> Result<Response, TransportError> {
     )
 }
 
-fn run(source: &Source, script: &mut Script, region: &str) -> Result<Credentials, Error> {
+fn run(
+    source: &Source,
+    script: &mut ScriptedTransport,
+    region: &str,
+) -> Result<Credentials, Error> {
     let fs = files();
     let mut ctx = FetchContext {
         transport: script,
@@ -340,7 +325,7 @@ fn kwargs_assume_role_signs_sts_with_the_base_key() {
         "assume_role_kwargs": {"ExternalId": "ext-1", "DurationSeconds": 1800, "RoleSessionName": "custom", "RoleArn": "ignored"},
         "endpoint_url": "http://localhost:4566", "service_config": {"sts": {"endpoint_url": "https://sts.example.test"}}}"#;
     let p = planned(kw, &[]).unwrap();
-    let mut script = Script::new(vec![sts_reply("ASIAASSUMED")]);
+    let mut script = ScriptedTransport::new(vec![sts_reply("ASIAASSUMED")]);
     let c = run(&p.source, &mut script, "eu-west-1").unwrap();
     assert_eq!(c.access_key_id(), "ASIAASSUMED");
     assert_eq!(
@@ -380,7 +365,7 @@ fn regional_sts_and_profile_region() {
     )
     .unwrap();
     assert_eq!(p.profile_region.as_deref(), Some("eu-central-1"));
-    let mut script = Script::new(vec![sts_reply("ASIA1")]);
+    let mut script = ScriptedTransport::new(vec![sts_reply("ASIA1")]);
     run(&p.source, &mut script, "eu-central-1").unwrap();
     assert_eq!(
         script.seen[0].url(),
@@ -395,7 +380,7 @@ fn regional_sts_and_profile_region() {
 #[test]
 fn chained_roles_fetch_inside_out() {
     let p = planned(r#"{"profile_name": "twice"}"#, &[]).unwrap();
-    let mut script = Script::new(vec![sts_reply("ASIAINNER"), sts_reply("ASIAOUTER")]);
+    let mut script = ScriptedTransport::new(vec![sts_reply("ASIAINNER"), sts_reply("ASIAOUTER")]);
     let c = run(&p.source, &mut script, "us-east-1").unwrap();
     assert_eq!(c.access_key_id(), "ASIAOUTER");
     let second = script.seen[1].headers.get("authorization").unwrap();
@@ -407,7 +392,7 @@ fn web_identity_is_unsigned_and_reads_the_token() {
     let kw = r#"{"role_arn": "arn:aws:iam::1:role/r", "assume_role_method": "assume_role_with_web_identity",
         "assume_role_with_web_identity_federation": "file", "assume_role_with_web_identity_token_file": "/var/run/token"}"#;
     let p = planned(kw, &[]).unwrap();
-    let mut script = Script::new(vec![sts_reply("ASIAWEB")]);
+    let mut script = ScriptedTransport::new(vec![sts_reply("ASIAWEB")]);
     assert_eq!(
         run(&p.source, &mut script, "us-east-1")
             .unwrap()
@@ -464,7 +449,7 @@ fn container_credentials_with_token_file() {
     ]);
     let p = plan(&settings("{}"), &vars, &HashMap::new(), now()).unwrap();
     assert!(p.files.contains(&"/var/run/auth".to_string()));
-    let mut script = Script::new(vec![ok(
+    let mut script = ScriptedTransport::new(vec![ok(
         200,
         r#"{"AccessKeyId": "ASIACONT", "SecretAccessKey": "s", "Token": "t", "Expiration": "2026-11-19T08:00:00Z"}"#,
     )]);
@@ -488,7 +473,7 @@ fn container_credentials_with_token_file() {
 #[test]
 fn imds_v2_token_role_then_credentials() {
     let p = plan(&settings("{}"), &env(&[]), &HashMap::new(), now()).unwrap();
-    let mut script = Script::new(vec![
+    let mut script = ScriptedTransport::new(vec![
         ok(200, "TOKEN123"),
         ok(200, "my-role\n"),
         ok(
@@ -530,7 +515,7 @@ fn imds_v2_token_role_then_credentials() {
 #[test]
 fn failures_name_the_source_and_hold_no_secret() {
     let p = plan(&settings("{}"), &env(&[]), &HashMap::new(), now()).unwrap();
-    let mut script = Script::new(vec![Err(TransportError {
+    let mut script = ScriptedTransport::new(vec![Err(TransportError {
         message: "connection refused".into(),
         retryable: true,
     })]);
@@ -543,7 +528,7 @@ fn failures_name_the_source_and_hold_no_secret() {
 
     let p = planned(r#"{"profile_name": "chained"}"#, &[]).unwrap();
     let denied = "<ErrorResponse><Error><Code>AccessDenied</Code><Message>prof1-secret prof1-token not authorized</Message></Error></ErrorResponse>";
-    let mut script = Script::new(vec![ok(403, denied)]);
+    let mut script = ScriptedTransport::new(vec![ok(403, denied)]);
     let e = run(&p.source, &mut script, "us-east-1").unwrap_err();
     let text = e.to_string();
     assert!(
@@ -559,7 +544,7 @@ fn failures_name_the_source_and_hold_no_secret() {
     let kw = r#"{"role_arn": "arn:aws:iam::1:role/r", "assume_role_method": "assume_role_with_web_identity",
         "assume_role_with_web_identity_federation": "file", "assume_role_with_web_identity_token_file": "/missing"}"#;
     let p = planned(kw, &[]).unwrap();
-    let e = run(&p.source, &mut Script::new(vec![]), "us-east-1").unwrap_err();
+    let e = run(&p.source, &mut ScriptedTransport::new(vec![]), "us-east-1").unwrap_err();
     assert!(
         e.to_string()
             .contains("web identity: cannot read the token file /missing"),

@@ -92,7 +92,7 @@ impl GuestBackend for BackendResource {
         team: Option<String>,
     ) -> Result<Option<WitConnection>, WitError> {
         self.with(|b, p| b.get_connection(p, &conn_id, team.as_deref()))
-            .map(|c| c.map(to_wit_connection))
+            .map(|c| c.map(WitConnection::from))
     }
 
     fn get_variable(&self, key: String, team: Option<String>) -> Result<Option<String>, WitError> {
@@ -118,7 +118,7 @@ impl GuestBackend for BackendResource {
     ) -> Vec<Result<Option<WitConnection>, WitError>> {
         self.batch(|b, p| b.get_connections(p, &conn_ids, team.as_deref()))
             .into_iter()
-            .map(|r| r.map(|c| c.map(to_wit_connection)))
+            .map(|r| r.map(|c| c.map(WitConnection::from)))
             .collect()
     }
 
@@ -154,13 +154,13 @@ impl Guest for Component {
         semantics: WitSemantics,
     ) -> Result<WitConnection, WitError> {
         connection::deserialize_connection_as(&conn_id, &value, from_wit_semantics(semantics))
-            .map(to_wit_connection)
+            .map(WitConnection::from)
             .map_err(to_wit_error)
     }
 
     fn connection_uri(conn: WitConnection, semantics: WitSemantics) -> Result<String, WitError> {
         Ok(connection::get_uri_as(
-            &from_wit_connection(conn),
+            &Connection::from(conn),
             from_wit_semantics(semantics),
         ))
     }
@@ -213,31 +213,35 @@ fn from_wit_semantics(semantics: WitSemantics) -> ConnectionSemantics {
     }
 }
 
-fn to_wit_connection(c: Connection) -> WitConnection {
-    WitConnection {
-        conn_id: c.conn_id,
-        conn_type: c.conn_type,
-        description: c.description,
-        host: c.host,
-        schema: c.schema,
-        login: c.login,
-        password: c.password,
-        port: c.port,
-        extra: c.extra,
+impl From<Connection> for WitConnection {
+    fn from(c: Connection) -> Self {
+        WitConnection {
+            conn_id: c.conn_id,
+            conn_type: c.conn_type,
+            description: c.description,
+            host: c.host,
+            schema: c.schema,
+            login: c.login,
+            password: c.password,
+            port: c.port,
+            extra: c.extra,
+        }
     }
 }
 
-fn from_wit_connection(c: WitConnection) -> Connection {
-    Connection {
-        conn_id: c.conn_id,
-        conn_type: c.conn_type,
-        description: c.description,
-        host: c.host,
-        schema: c.schema,
-        login: c.login,
-        password: c.password,
-        port: c.port,
-        extra: c.extra,
+impl From<WitConnection> for Connection {
+    fn from(c: WitConnection) -> Self {
+        Connection {
+            conn_id: c.conn_id,
+            conn_type: c.conn_type,
+            description: c.description,
+            host: c.host,
+            schema: c.schema,
+            login: c.login,
+            password: c.password,
+            port: c.port,
+            extra: c.extra,
+        }
     }
 }
 
@@ -249,6 +253,7 @@ fn to_wit_aws(e: &AwsError) -> WitAwsError {
     }
 }
 
+/// Every kind named: a new [`ErrorKind`] must choose its WIT case here (no catch-all).
 fn to_wit_error(e: Error) -> WitError {
     match e.kind() {
         ErrorKind::Configuration => WitError::Configuration(e.message().to_string()),

@@ -9,9 +9,8 @@ use wasip2::http::types::{
 };
 use wasip2::io::streams::StreamError;
 
-use crate::message::{Request, Response};
+use crate::message::{MAX_RESPONSE_BYTES, Request, Response};
 use crate::platform::{Transport, TransportError};
-use crate::ssm::MAX_RESPONSE_BYTES;
 
 /// botocore's default connect and read timeouts.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
