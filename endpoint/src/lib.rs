@@ -5,10 +5,12 @@
 //! `X-Aws-Parameters-Secrets-Token` header.
 //!
 //! - [`route`]: the guard and the routes;
+//! - [`kind`]: which of Airflow's lookups a request asks for;
 //! - [`reply`]: bodies, error statuses, and which lookup an SSM name stands for;
 //! - `component` (wasm32 only): the WASI glue, one backend per instance.
 #![deny(unsafe_code)]
 
+pub mod kind;
 pub mod reply;
 pub mod route;
 

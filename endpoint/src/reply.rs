@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::route::Kind;
+use crate::kind::Kind;
 
 /// A reply: a status and a JSON (or, for `/ping`, plain text) body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! `X-Aws-Parameters-Secrets-Token` equal to the token (compared in constant time); a request
 //! with `X-Forwarded-For` is refused; GET only. Nothing here touches WASI.
 
+pub use crate::kind::Kind;
 use crate::reply::{Reply, error_reply};
 
 /// The longest request target (path and query) served, in bytes.
@@ -18,17 +19,6 @@ pub const TOKEN_VARIABLES: [&str; 3] = [
     "AWS_SESSION_TOKEN",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 ];
-
-/// Which of Airflow's lookups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `get-conn-value` / `get-connection`.
-    Connection,
-    /// `get-variable`.
-    Variable,
-    /// `get-config`.
-    Config,
-}
 
 /// What an accepted request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

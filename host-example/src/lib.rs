@@ -16,6 +16,7 @@
 //!   reading `wasi:config` through the SSM adapter).
 #![deny(unsafe_code)]
 
+mod atomic_file;
 pub mod cli;
 pub mod command;
 pub mod connection;

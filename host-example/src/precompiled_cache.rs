@@ -7,12 +7,12 @@
 //! settings and refuses anything else, which is then recompiled and replaced.
 
 use std::hash::{Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::atomic_file::store_atomically;
 use crate::source_index;
 
 /// What the precompiled cache did.
@@ -135,18 +135,6 @@ fn usable_cache_dir(dir: &Path) -> Option<PathBuf> {
         }
     }
     metadata.is_dir().then(|| dir.to_path_buf())
-}
-
-/// Writes `bytes` to a temporary file in `dir`, then renames it to `target`.
-pub(crate) fn store_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    // Unique per process and per call: threads of one process may store at the same time.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temporary = dir.join(format!(".tmp-{}-{n}", std::process::id()));
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, target)
 }
 
 #[cfg(test)]

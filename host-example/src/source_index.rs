@@ -60,7 +60,7 @@ pub(crate) fn hash_and_record(
         && fingerprint == unchanged
         && fingerprint.changed_before(started, settled)
     {
-        let _ = crate::precompiled_cache::store_atomically(
+        let _ = crate::atomic_file::store_atomically(
             cache_dir,
             &entry_path(cache_dir, &fingerprint),
             digest.as_bytes(),
