@@ -52,11 +52,7 @@ pub fn parse_http_date(text: &str) -> Option<SystemTime> {
 /// SigV4's `x-amz-date` form, `YYYYMMDDTHHMMSSZ`; its first eight bytes are the scope's date.
 /// Times before 1970 are written as 1970-01-01T00:00:00Z.
 pub fn amz_date(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2));
-    let (days, of_day) = (secs / SECONDS_PER_DAY, secs % SECONDS_PER_DAY);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d, of_day) = civil(time);
     let mut out = String::with_capacity(16);
     for (value, width) in [(y, 4), (m, 2), (d, 2)] {
         push_padded(&mut out, value, width);
@@ -67,6 +63,66 @@ pub fn amz_date(time: SystemTime) -> String {
     }
     out.push('Z');
     out
+}
+
+/// The SigV4 form back to a time (`None` unless it is exactly `YYYYMMDDTHHMMSSZ`).
+pub fn parse_amz_date(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let part = |r: std::ops::Range<usize>| text.get(r);
+    parse_iso8601(&format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        part(0..4)?,
+        part(4..6)?,
+        part(6..8)?,
+        part(9..11)?,
+        part(11..13)?,
+        part(13..15)?
+    ))
+}
+
+/// ISO 8601 in UTC to the second, `YYYY-MM-DDTHH:MM:SSZ` (what AWS credential replies carry).
+pub fn iso8601(time: SystemTime) -> String {
+    let (y, m, d, of_day) = civil(time);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60
+    )
+}
+
+/// An HTTP `Date` header value (IMF-fixdate, `Tue, 24 Nov 2026 01:02:03 GMT`).
+pub fn http_date(time: SystemTime) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (y, m, d, of_day) = civil(time);
+    let days = seconds(time) / SECONDS_PER_DAY;
+    format!(
+        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[m as usize - 1],
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60
+    )
+}
+
+/// Whole seconds since 1970 (0 before it).
+fn seconds(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2))
+}
+
+/// Year, month, day and seconds into the day (UTC).
+fn civil(time: SystemTime) -> (i64, i64, i64, i64) {
+    let secs = seconds(time);
+    let (y, m, d) = civil_from_days(secs / SECONDS_PER_DAY);
+    (y, m, d, secs % SECONDS_PER_DAY)
 }
 
 fn push_padded(out: &mut String, value: i64, width: u32) {
@@ -109,7 +165,7 @@ mod tests {
     }
 
     #[test]
-    fn iso8601() {
+    fn parses_iso8601() {
         assert_eq!(parse_iso8601("1970-01-01T00:00:00Z"), Some(UNIX_EPOCH));
         assert_eq!(
             parse_iso8601("2026-11-24T01:02:03.456Z"),
@@ -162,23 +218,32 @@ mod tests {
         );
     }
 
-    /// Every day from 1970 to 2200 (and a second in each) survives the round trip through
-    /// the SigV4 form and ISO 8601.
     #[test]
-    fn amz_date_round_trips_through_iso8601() {
+    fn formats() {
+        let t = at(1_795_482_123);
+        assert_eq!(iso8601(t), "2026-11-24T01:02:03Z");
+        assert_eq!(http_date(t), "Tue, 24 Nov 2026 01:02:03 GMT");
+        assert_eq!(http_date(at(0)), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(parse_amz_date("20150830T123600Z"), Some(at(1_440_938_160)));
+        for bad in [
+            "",
+            "20150830T1236Z",
+            "2015-08-30T12:36:00Z",
+            "20150830X123600Z",
+        ] {
+            assert_eq!(parse_amz_date(bad), None, "{bad}");
+        }
+    }
+
+    /// Every day from 1970 to 2200 (and a second in each) survives the round trip through each
+    /// form and its parser.
+    #[test]
+    fn every_form_round_trips() {
         for day in 0..84_000_u64 {
             let t = at(day * 86_400 + day % 86_400);
-            let basic = amz_date(t);
-            let iso = format!(
-                "{}-{}-{}T{}:{}:{}Z",
-                &basic[0..4],
-                &basic[4..6],
-                &basic[6..8],
-                &basic[9..11],
-                &basic[11..13],
-                &basic[13..15]
-            );
-            assert_eq!(parse_iso8601(&iso), Some(t), "{basic}");
+            assert_eq!(parse_amz_date(&amz_date(t)), Some(t), "{}", amz_date(t));
+            assert_eq!(parse_iso8601(&iso8601(t)), Some(t), "{}", iso8601(t));
+            assert_eq!(parse_http_date(&http_date(t)), Some(t), "{}", http_date(t));
         }
     }
 }

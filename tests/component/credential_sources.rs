@@ -15,23 +15,11 @@ use host_example::{Error, HttpError, Session, SessionOptions, Upstream};
 const TEMP_SECRET: &str = "temporary-SECRET-from-metadata";
 const TEMP_TOKEN: &str = "temporary-TOKEN-from-metadata";
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time.
-fn iso8601(at: SystemTime) -> String {
-    let secs = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let (y, m, d, rem) = common::civil(secs);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 fn credentials_json(key: &str, valid_for: Duration) -> String {
     serde_json::json!({
         "Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": key,
         "SecretAccessKey": TEMP_SECRET, "Token": TEMP_TOKEN,
-        "Expiration": iso8601(SystemTime::now() + valid_for),
+        "Expiration": ssm_secrets::timestamp::iso8601(SystemTime::now() + valid_for),
     })
     .to_string()
 }

@@ -23,8 +23,8 @@ fn unix_now() -> u64 {
 
 /// `YYYYMMDD` (UTC) of a Unix time.
 fn utc_date(secs: u64) -> String {
-    let (y, m, d, _) = common::civil(secs as i64);
-    format!("{y:04}{m:02}{d:02}")
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    ssm_secrets::timestamp::amz_date(time)[..8].to_string()
 }
 
 #[test]

@@ -20,6 +20,7 @@ use common::ssm_mock::{SsmMock, SsmMockBuilder};
 use host_example::egress::Handler;
 use host_example::session::CallError;
 use host_example::{Error, HttpError, Session, SessionOptions, Upstream};
+use ssm_secrets::timestamp;
 
 const SECRET_KEY: &str = "matrix-SECRET-ACCESS-KEY-value";
 const PARAMETER_SECRET: &str = "matrix-PARAMETER-VALUE-secret";
@@ -229,39 +230,10 @@ fn run_pooled(scenario: &PooledScenario) -> (String, usize, Duration) {
     (text, attempts, elapsed)
 }
 
-fn http_date(at: SystemTime) -> String {
-    let secs = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][m as usize - 1];
-    format!(
-        "{weekday}, {d:02} {month} {y} {:02}:{:02}:{:02} GMT",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// `x-amz-date` (`YYYYMMDDTHHMMSSZ`) as seconds since the epoch, for the skew check.
 fn amz_date_secs(text: &str) -> i64 {
-    let n = |r: std::ops::Range<usize>| text[r].parse::<i64>().unwrap();
-    let (y, m, d) = (n(0..4), n(4..6), n(6..8));
-    let (y, mp) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + (153 * mp + 2) / 5 + d - 1;
-    (era * 146_097 + doe - 719_468) * 86_400 + n(9..11) * 3600 + n(11..13) * 60 + n(13..15)
+    let at = timestamp::parse_amz_date(text).expect("an x-amz-date");
+    at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 /// A complete reply for `act`, given the request's `x-amz-date`; `None` for acts that are not
@@ -318,7 +290,7 @@ fn reply(act: Act, amz_date: &str) -> Option<Canned> {
                 r#"{"__type": "InvalidSignatureException", "message": "Signature expired"}"#
                     .to_string(),
             )?;
-            r.1.push(("date", http_date(server_now)));
+            r.1.push(("date", timestamp::http_date(server_now)));
             Some(r)
         }
         Act::ResetMidBody | Act::NeverAnswers | Act::Refused => None,

@@ -225,18 +225,3 @@ pub fn options(recorder: &Recorder) -> SessionOptions {
 pub fn open(kwargs: &str, recorder: &Recorder) -> Session {
     Session::open(runtime(), kwargs, options(recorder)).expect("the backend opens")
 }
-
-/// Year, month, day, and seconds into the day (UTC) of a Unix time (Howard Hinnant's civil-from-
-/// days), for building the timestamps test servers send.
-pub fn civil(unix_secs: i64) -> (i64, i64, i64, i64) {
-    let (days, rem) = (unix_secs.div_euclid(86_400), unix_secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d, rem)
-}
