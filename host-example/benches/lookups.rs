@@ -2,7 +2,9 @@
 //! the tests): 100 single lookups vs one batch of 100 against a loopback SSM mock, and cached
 //! lookups. Prints one JSON object.
 //!
-//! Environment: `BENCH_ENDPOINT` (the mock's URL), `SSM_SECRETS_COMPONENT` (the `.wasm`).
+//! Environment: `BENCH_ENDPOINT` (the mock's URL), `SSM_SECRETS_COMPONENT` (the `.wasm`),
+//! `BENCH_ROUNDS` (warm single lookups timed for CPU, default 2000; more for a profile, e.g.
+//! `perf record --delay 3000` past the compile).
 
 use std::time::Instant;
 
@@ -43,7 +45,8 @@ fn main() {
         singles.get_variable(key, None).unwrap();
     }
     let singles_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let rounds = 2000;
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .map_or(2000, |r| r.parse().expect("BENCH_ROUNDS is a number"));
     let cpu = cpu_seconds();
     for i in 0..rounds {
         singles.get_variable(&keys[i % keys.len()], None).unwrap();

@@ -8,7 +8,7 @@
 //! - [`egress`]: which endpoints a configuration implies, and the `wasi:http` hook that
 //!   enforces that, caps timeouts, and sends through the network, a fixture or a test handler;
 //! - [`pool`]: the network upstream, HTTP/1.1 over kept-alive connections shared by the
-//!   process;
+//!   process (with `reply_framing`: where a reply ends, to acknowledge only incomplete ones);
 //! - [`fixture`]: SSM answered from a JSON file of parameters;
 //! - [`serve`]: the local secrets endpoint (`host-example serve`), a `wasi:http/proxy` host;
 //! - [`cli`]: the command-line contract (README, "CLI");
@@ -26,6 +26,7 @@ pub mod host_state;
 mod http_import;
 pub mod pool;
 pub mod precompiled_cache;
+mod reply_framing;
 pub mod runtime;
 pub mod serve;
 pub mod session;

@@ -13,7 +13,7 @@
 //!   nearly always gives a connection up before the server does; at most
 //!   [`MAX_IDLE_PER_ENDPOINT`] idle connections per endpoint (the most recently used are kept).
 //! - **Same connections as before**: TCP through tokio (with `TCP_NODELAY`, and `TCP_QUICKACK`
-//!   after each read on Linux: see `Tcp`), TLS through rustls with the `ring` provider and the
+//!   after a read that leaves the reply incomplete, on Linux: see `Acking`), TLS through rustls with the `ring` provider and the
 //!   `webpki-roots` trust anchors, SNI from the authority exactly as `default_send_request`
 //!   derives it, HTTP/1.1 through hyper.
 //! - **Same timeouts and errors**: connect (TCP, TLS handshake and HTTP handshake each bounded by
@@ -49,6 +49,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
+
+use crate::reply_framing::ReplyFraming;
 
 /// How long a connection stays in the pool after its last reply.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -175,19 +177,25 @@ static TLS: LazyLock<tokio_rustls::TlsConnector> = LazyLock::new(|| {
 async fn connect(endpoint: &Endpoint, timeouts: &Timeouts) -> Result<SendRequest<WasiBody>, Error> {
     let connecting = TcpStream::connect(endpoint.authority.as_str());
     let tcp = match tokio::time::timeout(timeouts.connect, connecting).await {
-        Ok(tcp) => Tcp(tcp.map_err(Error::Connect)?),
+        Ok(tcp) => tcp.map_err(Error::Connect)?,
         Err(_) => return Err(Error::ConnectionTimeout),
     };
     // Requests are a few small writes; Nagle would hold the later ones for an ACK.
-    let _ = tcp.0.set_nodelay(true);
+    let _ = tcp.set_nodelay(true);
     let stream: Box<dyn Stream> = if endpoint.tls {
         let name = tls_server_name(&endpoint.authority)?;
         match tokio::time::timeout(timeouts.connect, TLS.connect(name, tcp)).await {
-            Ok(tls) => Box::new(tls.map_err(Error::Tls)?),
+            Ok(tls) => Box::new(Acking {
+                stream: tls.map_err(Error::Tls)?,
+                framing: ReplyFraming::default(),
+            }),
             Err(_) => return Err(Error::ConnectionTimeout),
         }
     } else {
-        Box::new(tcp)
+        Box::new(Acking {
+            stream: tcp,
+            framing: ReplyFraming::default(),
+        })
     };
     let (sender, connection) = tokio::time::timeout(
         timeouts.connect,
@@ -204,40 +212,70 @@ async fn connect(endpoint: &Endpoint, timeouts: &Timeouts) -> Result<SendRequest
     Ok(sender)
 }
 
-/// A TCP stream that acknowledges what it reads at once (`TCP_QUICKACK` after each read, on
-/// Linux). A server that writes a reply in pieces with Nagle's algorithm on holds each piece
-/// until the previous one is acknowledged; on a kept-alive connection the kernel delays that ACK
-/// (up to 40 ms) to piggyback it on the next request, which cannot come before the reply is
-/// complete. A new connection starts in quick-ACK mode, which is why one connection per request
-/// never met this.
-struct Tcp(TcpStream);
+/// A connection's stream that acknowledges a read at once (`TCP_QUICKACK`, on Linux) while the
+/// reply it belongs to is incomplete. A server that writes a reply in pieces with Nagle's
+/// algorithm on holds each piece until the previous one is acknowledged; on a kept-alive
+/// connection the kernel delays that ACK (up to 40 ms) to piggyback it on the next request,
+/// which cannot come before the reply is complete. A new connection starts in quick-ACK mode,
+/// which is why one connection per request never met this. Once the reply is complete the ACK
+/// is left to ride on the next request: see [`crate::reply_framing`]. Wraps the plain-text
+/// side (outside TLS), where the reply's framing can be read.
+struct Acking<S> {
+    stream: S,
+    framing: ReplyFraming,
+}
 
-impl AsyncRead for Tcp {
+/// A stream over one TCP socket.
+trait OverTcp {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl OverTcp for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl OverTcp for tokio_rustls::client::TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
+}
+
+impl<S: OverTcp + AsyncRead + Unpin> AsyncRead for Acking<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
-        let stream = &mut self.get_mut().0;
-        let read = Pin::new(&mut *stream).poll_read(cx, buf);
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let this = self.get_mut();
+        let read = Pin::new(&mut this.stream).poll_read(cx, buf);
         if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            let _ = socket2::SockRef::from(&*stream).set_tcp_quickack(true);
+            let incomplete = this.framing.read(&buf.filled()[before..]);
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            if incomplete {
+                let _ = socket2::SockRef::from(this.stream.tcp()).set_tcp_quickack(true);
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            let _ = incomplete;
         }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        let _ = before;
         read
     }
 }
 
-impl AsyncWrite for Tcp {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Acking<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.stream).poll_write(cx, buf);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            this.framing.request_sent();
+        }
+        written
     }
 
     fn poll_write_vectored(
@@ -245,19 +283,24 @@ impl AsyncWrite for Tcp {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            this.framing.request_sent();
+        }
+        written
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
+        self.stream.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
     }
 }
 
