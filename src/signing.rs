@@ -1,6 +1,7 @@
-//! SigV4 request signing: `aws-sigv4` derives the day's signing key and computes the HMAC; the
-//! canonical request is written here for the requests this crate sends (a method, a path, the
-//! headers it set, a byte body), and the day's key is kept for the next request.
+//! SigV4 request signing: `aws-sigv4` derives the day's signing key; the canonical request
+//! and the final HMAC are computed here for the requests this crate sends (a method, a path,
+//! the headers it set, a byte body), and the day's key is kept, ready-keyed, for the next
+//! request.
 //!
 //! Why not `aws_sigv4::http_request::sign` for the whole of it: for one `GetParameter` it cost
 //! ~40 us of the component's ~140 us (four HMACs to derive a key that changes once a day, and
@@ -8,12 +9,17 @@
 //! request handling is a fifth of the signing code in the component. The result is the same
 //! signature, byte for byte: the tests below hold it to `aws_sigv4::http_request::sign` with
 //! the same settings (default ones, with `content-length` excluded as botocore does).
+//!
+//! Per signature what remains is two SHA-256 digests (body, canonical request) and one HMAC
+//! from a keyed state (`aws_sigv4::sign::v4::calculate_signature` would key the HMAC again, two
+//! more compressions, and allocate its hex): strings are written in runs, not per character.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
-use aws_sigv4::sign::v4::{calculate_signature, generate_signing_key};
+use aws_sigv4::sign::v4::generate_signing_key;
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::credentials::Credentials;
@@ -55,11 +61,12 @@ pub struct SigningKeys {
 
 #[derive(Clone)]
 struct DayKey {
-    /// SHA-256 of the key id and secret: identifies the credentials without a second copy of
-    /// the secret.
-    credentials: [u8; 32],
+    /// The credentials the key was derived from (compared, never shown).
+    access_key_id: String,
+    secret_access_key: String,
     scope: String,
-    key: [u8; 32],
+    /// HMAC-SHA256 keyed with the day's signing key, before any message.
+    mac: Hmac<Sha256>,
 }
 
 impl fmt::Debug for SigningKeys {
@@ -83,25 +90,39 @@ impl SigningKeys {
         time: SystemTime,
     ) -> Result<(), Error> {
         let date_time = amz_date(time);
-        let scope = format!("{}/{region}/{service}/aws4_request", &date_time[..8]);
+        let mut scope = String::with_capacity(32 + region.len() + service.len());
+        for part in [&date_time[..8], "/", region, "/", service, "/aws4_request"] {
+            scope.push_str(part);
+        }
         let session_token = credentials.session_token();
         let (canonical, signed_headers) = canonical_request(request, &date_time, session_token)?;
 
-        let mut string_to_sign = String::with_capacity(64 + scope.len() + 64);
-        string_to_sign.push_str("AWS4-HMAC-SHA256\n");
-        string_to_sign.push_str(&date_time);
-        string_to_sign.push('\n');
-        string_to_sign.push_str(&scope);
-        string_to_sign.push('\n');
-        push_hex(&mut string_to_sign, &Sha256::digest(canonical.as_bytes()));
+        let mut mac = self
+            .keyed(credentials, &scope, region, service, time)
+            .clone();
+        mac.update(b"AWS4-HMAC-SHA256\n");
+        mac.update(date_time.as_bytes());
+        mac.update(b"\n");
+        mac.update(scope.as_bytes());
+        mac.update(b"\n");
+        mac.update(&hex(&Sha256::digest(canonical.as_bytes())));
+        let signature = hex(&mac.finalize().into_bytes());
 
-        let key = self.key(credentials, scope.as_str(), region, service, time);
-        let signature = calculate_signature(key, string_to_sign.as_bytes());
-        let authorization = format!(
-            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, \
-             Signature={signature}",
-            credentials.access_key_id()
-        );
+        let access_key_id = credentials.access_key_id();
+        let mut authorization =
+            String::with_capacity(96 + access_key_id.len() + scope.len() + signed_headers.len());
+        for part in [
+            "AWS4-HMAC-SHA256 Credential=",
+            access_key_id,
+            "/",
+            &scope,
+            ", SignedHeaders=",
+            &signed_headers,
+            ", Signature=",
+            ascii(&signature),
+        ] {
+            authorization.push_str(part);
+        }
 
         let headers = &mut request.headers;
         headers.insert("x-amz-date", date_time);
@@ -112,35 +133,31 @@ impl SigningKeys {
         Ok(())
     }
 
-    /// The signing key for `scope`, derived by `aws-sigv4` unless it is the last one.
-    fn key(
+    /// The HMAC keyed for `scope`, with a key derived by `aws-sigv4` unless it is the last one.
+    fn keyed(
         &mut self,
         credentials: &Credentials,
         scope: &str,
         region: &str,
         service: &str,
         time: SystemTime,
-    ) -> [u8; 32] {
-        let mut id = Sha256::new();
-        id.update(credentials.access_key_id().as_bytes());
-        id.update([0]);
-        id.update(credentials.secret_access_key().as_bytes());
-        let id: [u8; 32] = id.finalize().into();
-        if let Some(last) = &self.last
-            && last.credentials == id
-            && last.scope == scope
-        {
-            return last.key;
-        }
-        let derived = generate_signing_key(credentials.secret_access_key(), time, region, service);
-        let mut key = [0; 32];
-        key.copy_from_slice(derived.as_ref());
-        self.last = Some(DayKey {
-            credentials: id,
-            scope: scope.to_string(),
-            key,
+    ) -> &Hmac<Sha256> {
+        let reusable = self.last.as_ref().is_some_and(|last| {
+            last.scope == scope
+                && last.access_key_id == credentials.access_key_id()
+                && last.secret_access_key == credentials.secret_access_key()
         });
-        key
+        if !reusable {
+            let derived =
+                generate_signing_key(credentials.secret_access_key(), time, region, service);
+            self.last = Some(DayKey {
+                access_key_id: credentials.access_key_id().to_string(),
+                secret_access_key: credentials.secret_access_key().to_string(),
+                scope: scope.to_string(),
+                mac: Hmac::new_from_slice(derived.as_ref()).expect("HMAC takes keys of any size"),
+            });
+        }
+        &self.last.as_ref().expect("set above").mac
     }
 }
 
@@ -204,7 +221,7 @@ fn canonical_request(
     out.push_str("\n\n");
     out.push_str(&signed);
     out.push('\n');
-    push_hex(&mut out, &Sha256::digest(&request.body));
+    out.push_str(ascii(&hex(&Sha256::digest(&request.body))));
     Ok((out, signed))
 }
 
@@ -258,19 +275,33 @@ fn push_canonical_query(out: &mut String, query: &str) {
 }
 
 /// `text` with every byte but RFC 3986's unreserved ones (and `/` in a path) as `%XX`; a `%`
-/// already in a path is encoded again, as SigV4's double encoding wants.
+/// already in a path is encoded again, as SigV4's double encoding wants. Runs of unreserved
+/// bytes are copied whole.
 fn push_encoded(out: &mut String, text: &str, keep_slash: bool) {
-    for &byte in text.as_bytes() {
+    let mut run = 0; // where the current run of unreserved bytes starts
+    for (i, &byte) in text.as_bytes().iter().enumerate() {
         if byte.is_ascii_alphanumeric()
             || matches!(byte, b'-' | b'.' | b'_' | b'~')
             || (keep_slash && byte == b'/')
         {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(byte >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(byte & 15)]));
+            continue;
         }
+        // Bytes run..i are ASCII, so both ends are character boundaries.
+        if run < i {
+            out.push_str(&text[run..i]);
+        }
+        let escape = [
+            b'%',
+            HEX_UPPER[usize::from(byte >> 4)],
+            HEX_UPPER[usize::from(byte & 15)],
+        ];
+        out.push_str(ascii(&escape));
+        run = i + 1;
+    }
+    if run == 0 {
+        out.push_str(text);
+    } else if run < text.len() {
+        out.push_str(&text[run..]);
     }
 }
 
@@ -279,8 +310,13 @@ const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 /// A header value with its leading and trailing spaces removed and runs of spaces made one.
 fn push_trimmed(out: &mut String, value: &str) {
+    let value = value.trim_matches(' ');
+    if !value.contains("  ") {
+        out.push_str(value);
+        return;
+    }
     let mut after_space = false;
-    for c in value.trim_matches(' ').chars() {
+    for c in value.chars() {
         if c == ' ' && after_space {
             continue;
         }
@@ -289,11 +325,19 @@ fn push_trimmed(out: &mut String, value: &str) {
     }
 }
 
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    for &byte in bytes {
-        out.push(char::from(HEX_LOWER[usize::from(byte >> 4)]));
-        out.push(char::from(HEX_LOWER[usize::from(byte & 15)]));
+/// A 32-byte digest in lower-case hex.
+fn hex(digest: &[u8]) -> [u8; 64] {
+    let mut out = [0; 64];
+    for (pair, &byte) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = HEX_LOWER[usize::from(byte >> 4)];
+        pair[1] = HEX_LOWER[usize::from(byte & 15)];
     }
+    out
+}
+
+/// Bytes this module wrote from ASCII tables as a `str`.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).expect("hex and escapes are ASCII")
 }
 
 #[cfg(test)]

@@ -32,11 +32,12 @@ const SCHEME_CHARS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 pub fn urlsplit(url: &str) -> Result<SplitResult, UrlError> {
     // WHATWG C0 control or space are stripped on the left; tab, CR and LF vanish everywhere.
     let url = url.trim_start_matches(|c: char| c <= ' ');
-    let url: String = url
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
-        .collect();
-    let mut rest = url.as_str();
+    let url: std::borrow::Cow<'_, str> = if url.contains(['\t', '\r', '\n']) {
+        url.replace(['\t', '\r', '\n'], "").into()
+    } else {
+        url.into()
+    };
+    let mut rest = &*url;
     let mut result = SplitResult::default();
 
     if let Some(i) = rest.find(':')

@@ -59,9 +59,9 @@ impl Transport for WasiTransport {
         // `host` is forbidden in wasi:http: the authority carries it (and was signed as such).
         let headers: Vec<(String, Vec<u8>)> = request
             .headers
-            .iter()
-            .filter(|(name, _)| *name != "host")
-            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+            .into_iter()
+            .filter(|(name, _)| name != "host")
+            .map(|(name, value)| (name, value.into_bytes()))
             .collect();
         let fields = Fields::from_list(&headers)
             .map_err(|e| fail(format!("a request header was refused: {e:?}")))?;
@@ -102,10 +102,11 @@ impl Transport for WasiTransport {
             .body()
             .map_err(|()| fail("the request body could not be opened"))?;
         let future = outgoing_handler::handle(outgoing, options).map_err(describe)?;
+        // The reply cannot be there before the request has gone out: wait first, then look.
         let wait = || loop {
-            match future.get() {
-                Some(result) => break result,
-                None => future.subscribe().block(),
+            future.subscribe().block();
+            if let Some(result) = future.get() {
+                break result;
             }
         };
         if let Err(write_error) = write_body(outgoing_body, &request.body) {
@@ -119,16 +120,24 @@ impl Transport for WasiTransport {
             .map_err(|()| fail("the reply was already taken"))?
             .map_err(describe)?;
 
-        let headers = incoming
+        let headers: crate::message::Headers = incoming
             .headers()
             .entries()
             .into_iter()
-            .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
+            .map(|(name, value)| {
+                let value = String::from_utf8(value)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                (name, value)
+            })
             .collect();
+        let length = headers
+            .get("content-length")
+            .and_then(|n| n.trim().parse::<usize>().ok());
         let body = read_body(
             incoming
                 .consume()
                 .map_err(|()| fail("the reply body could not be opened"))?,
+            length,
         )?;
         Ok(Response {
             status: incoming.status(),
@@ -157,9 +166,10 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// Reads the whole body, refusing more than [`MAX_RESPONSE_BYTES`].
-fn read_body(body: IncomingBody) -> Result<Vec<u8>, TransportError> {
-    let mut bytes = Vec::new();
+/// Reads the whole body, refusing more than [`MAX_RESPONSE_BYTES`]; with a `content-length`,
+/// stops once it has that many bytes instead of asking the host once more for the end.
+fn read_body(body: IncomingBody, length: Option<usize>) -> Result<Vec<u8>, TransportError> {
+    let mut bytes = Vec::with_capacity(length.unwrap_or(0).min(MAX_RESPONSE_BYTES));
     {
         let stream = body
             .stream()
@@ -172,6 +182,9 @@ fn read_body(body: IncomingBody) -> Result<Vec<u8>, TransportError> {
                         return Err(fail(format!(
                             "the reply is larger than {MAX_RESPONSE_BYTES} bytes"
                         )));
+                    }
+                    if length == Some(bytes.len()) {
+                        break;
                     }
                 }
                 Err(StreamError::Closed) => break,
