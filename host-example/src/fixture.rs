@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// One stored parameter.
@@ -104,22 +104,21 @@ impl Fixture {
                 "Request is missing Authentication Token",
             );
         }
-        let body = serde_json::from_slice::<serde_json::Value>(request.body()).ok();
+        let body = serde_json::from_slice::<RequestBody>(request.body()).ok();
         match (
             request.method() == http::Method::POST,
             header("x-amz-target"),
         ) {
-            (true, "AmazonSSM.GetParameter") => {
-                match body.as_ref().and_then(|b| b.get("Name")?.as_str()) {
-                    Some(name) => self.get_parameter(name),
-                    None => error(400, "SerializationException", ""),
-                }
-            }
+            (true, "AmazonSSM.GetParameter") => match body.as_ref().and_then(|b| b.name.as_deref())
+            {
+                Some(name) => self.get_parameter(name),
+                None => error(400, "SerializationException", ""),
+            },
             (true, "AmazonSSM.GetParameters") => {
                 let names: Option<Vec<&str>> = body
                     .as_ref()
-                    .and_then(|b| b.get("Names")?.as_array())
-                    .map(|names| names.iter().filter_map(|n| n.as_str()).collect());
+                    .and_then(|b| b.names.as_ref())
+                    .map(|names| names.iter().map(|n| &**n).collect());
                 match names {
                     Some(names) if (1..=10).contains(&names.len()) => self.get_parameters(&names),
                     Some(_) => error(
@@ -134,28 +133,28 @@ impl Fixture {
         }
     }
 
-    fn parameter_json(&self, name: &str) -> Option<serde_json::Value> {
+    fn parameter<'a>(&'a self, name: &'a str) -> Option<Parameter<'a>> {
         let (kind, value) = match self.parameters.get(name)? {
             StoredParameter::Plain(value) => ("String", value.as_str()),
             StoredParameter::Typed { kind, value } => (kind.as_str(), value.as_str()),
         };
-        Some(json!({
-            "Name": name,
-            "Type": kind,
-            "Value": value,
-            "Version": 1,
-            "LastModifiedDate": 1_795_476_998.181,
-            "ARN": format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
-            "DataType": "text",
-        }))
+        Some(Parameter {
+            name,
+            kind,
+            value,
+            version: 1,
+            last_modified_date: 1_795_476_998.181,
+            arn: format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
+            data_type: "text",
+        })
     }
 
     fn get_parameter(&self, name: &str) -> http::Response<Bytes> {
         if let Some(e) = self.errors.get(name) {
             return error(e.status, &e.code, &e.message);
         }
-        match self.parameter_json(name) {
-            Some(parameter) => reply(200, json!({ "Parameter": parameter }).to_string(), None),
+        match self.parameter(name) {
+            Some(parameter) => reply(200, to_json(&GetParameterReply { parameter }), None),
             None => error(400, "ParameterNotFound", ""),
         }
     }
@@ -165,10 +164,7 @@ impl Fixture {
         if let Some(e) = names.iter().find_map(|n| self.errors.get(*n)) {
             return error(e.status, &e.code, &e.message);
         }
-        let found: Vec<serde_json::Value> = names
-            .iter()
-            .filter_map(|n| self.parameter_json(n))
-            .collect();
+        let found: Vec<Parameter<'_>> = names.iter().filter_map(|n| self.parameter(n)).collect();
         let invalid: Vec<&str> = names
             .iter()
             .copied()
@@ -180,6 +176,40 @@ impl Fixture {
             None,
         )
     }
+}
+
+/// The part of a request body the fixture reads.
+#[derive(Deserialize)]
+struct RequestBody<'a> {
+    #[serde(rename = "Name", borrow, default)]
+    name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(rename = "Names", borrow, default)]
+    names: Option<Vec<std::borrow::Cow<'a, str>>>,
+}
+
+/// A parameter as SSM returns it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Parameter<'a> {
+    name: &'a str,
+    #[serde(rename = "Type")]
+    kind: &'a str,
+    value: &'a str,
+    version: u32,
+    last_modified_date: f64,
+    #[serde(rename = "ARN")]
+    arn: String,
+    data_type: &'static str,
+}
+
+#[derive(Serialize)]
+struct GetParameterReply<'a> {
+    #[serde(rename = "Parameter")]
+    parameter: Parameter<'a>,
+}
+
+fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).expect("replies serialize")
 }
 
 fn reply(status: u16, body: String, error_type: Option<&str>) -> http::Response<Bytes> {

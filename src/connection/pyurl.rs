@@ -32,7 +32,8 @@ const SCHEME_CHARS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 pub fn urlsplit(url: &str) -> Result<SplitResult, UrlError> {
     // WHATWG C0 control or space are stripped on the left; tab, CR and LF vanish everywhere.
     let url = url.trim_start_matches(|c: char| c <= ' ');
-    let url: std::borrow::Cow<'_, str> = if url.contains(['\t', '\r', '\n']) {
+    let url: std::borrow::Cow<'_, str> = if url.bytes().any(|b| matches!(b, b'\t' | b'\r' | b'\n'))
+    {
         url.replace(['\t', '\r', '\n'], "").into()
     } else {
         url.into()
@@ -43,13 +44,19 @@ pub fn urlsplit(url: &str) -> Result<SplitResult, UrlError> {
     if let Some(i) = rest.find(':')
         && i > 0
         && rest.as_bytes()[0].is_ascii_alphabetic()
-        && rest[..i].chars().all(|c| SCHEME_CHARS.contains(c))
+        && rest.as_bytes()[..i]
+            .iter()
+            .all(|b| SCHEME_CHARS.as_bytes().contains(b))
     {
         result.scheme = rest[..i].to_ascii_lowercase();
         rest = &rest[i + 1..];
     }
     if let Some(after) = rest.strip_prefix("//") {
-        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        // ASCII delimiters: a byte position is a character boundary.
+        let end = after
+            .bytes()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(after.len());
         result.netloc = after[..end].to_string();
         rest = &after[end..];
         let netloc = &result.netloc;
@@ -249,7 +256,11 @@ fn hex_value(b: u8) -> Option<u8> {
 
 /// Python's `unquote_plus`: `+` is a space, then `unquote`.
 pub fn unquote_plus(text: &str) -> String {
-    unquote(&text.replace('+', " "))
+    if text.contains('+') {
+        unquote(&text.replace('+', " "))
+    } else {
+        unquote(text)
+    }
 }
 
 /// Python's `quote(text, safe=safe)`: UTF-8, with `A-Za-z0-9_.-~` and `safe` kept.

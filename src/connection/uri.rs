@@ -52,9 +52,13 @@ pub fn parse_uri(uri: &str, semantics: ConnectionSemantics) -> Result<Connection
     let extra = if parts.query.is_empty() {
         None
     } else {
-        Some(query_to_extra(&parts.query, semantics.types_query_values()))
+        let (extra, verbatim) = query_to_extra(&parts.query, semantics.types_query_values());
+        // A dict this wrote is an object by construction; only `__extra__` needs the check.
+        if verbatim {
+            validate_extra(Some(&extra), semantics)?;
+        }
+        Some(extra)
     };
-    validate_extra(extra.as_deref(), semantics)?;
     Ok(Connection {
         conn_id: None,
         conn_type: Some(normalize_conn_type(&conn_type)),
@@ -86,16 +90,16 @@ fn netloc_to_hostname(parts: &SplitResult) -> String {
 
 /// The query as Airflow stores it: `__extra__` verbatim if present, else a JSON object of the
 /// query's pairs; with `typed` (core3, since Airflow 3.2) every non-empty value that is JSON is
-/// decoded, else the values stay strings.
-fn query_to_extra(query: &str, typed: bool) -> String {
+/// decoded, else the values stay strings. Says whether it is `__extra__` verbatim.
+fn query_to_extra(query: &str, typed: bool) -> (String, bool) {
     let pairs = pyurl::parse_qs_dict(query);
     if let Some((_, extra)) = pairs.iter().find(|(k, _)| k == EXTRA_KEY) {
-        return extra.clone();
+        return (extra.clone(), true);
     }
     let dict = pairs
         .into_iter()
         .map(|(key, value)| {
-            let decoded = if value.is_empty() || !typed {
+            let decoded = if value.is_empty() || !typed || !may_be_json(&value) {
                 PyValue::Str(value)
             } else {
                 pyjson::loads(&value).unwrap_or(PyValue::Str(value))
@@ -103,7 +107,22 @@ fn query_to_extra(query: &str, typed: bool) -> String {
             (key, decoded)
         })
         .collect();
-    pyjson::dumps(&PyValue::Dict(dict))
+    (pyjson::dumps(&PyValue::Dict(dict)), false)
+}
+
+/// Whether `json.loads` could accept `value`: its first non-blank character starts a JSON
+/// value (or Python's `NaN` / `Infinity`). Saves a failed parse on most query values.
+fn may_be_json(value: &str) -> bool {
+    value
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .bytes()
+        .next()
+        .is_some_and(|b| {
+            matches!(
+                b,
+                b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' | b'N' | b'I'
+            )
+        })
 }
 
 #[cfg(test)]
