@@ -10,8 +10,10 @@
 //! small machine it takes one core at most and leaves the rest to the server.
 //!
 //! `cargo bench -p host-example --bench serve_load` (after `build_endpoint`); `CACHE=off` opens
-//! the backend without the component's cache, so every request is signed and answered by the
-//! fixture inside the host. `SERVE_BIN` runs another `host-example` binary than the one built
+//! the backend without the component's cache, so every request is signed and sent upstream:
+//! to the fixture inside the host, or with `UPSTREAM=mock` over loopback TCP to a minimal SSM
+//! mock this process runs on its own thread (kept-alive connections from the server's pool;
+//! its CPU is counted with the load generator's). `SERVE_BIN` runs another `host-example` binary than the one built
 //! with the bench, `SSM_SECRETS_ENDPOINT` another composed endpoint.
 
 use std::io::{BufRead, BufReader};
@@ -185,6 +187,67 @@ fn load_average() -> String {
         .join(" ")
 }
 
+/// The reply of the loopback mock: the value the demo fixture has for the name asked.
+const MOCK_REPLY: &str = r#"{"Parameter":{"Name":"/airflow/variables/greeting","Type":"String","Value":"hello from SSM","Version":1,"DataType":"text"}}"#;
+
+/// A minimal SSM on 127.0.0.1 (one Tokio current-thread runtime on its own thread): every
+/// `POST` gets [`MOCK_REPLY`], on kept-alive connections. Returns its port.
+fn start_mock() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().expect("an address").port();
+    listener.set_nonblocking(true).expect("non-blocking");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                stream.set_nodelay(true).expect("TCP_NODELAY");
+                tokio::spawn(mock_connection(stream));
+            }
+        });
+    });
+    port
+}
+
+/// Answers the requests of one connection until it closes.
+async fn mock_connection(mut stream: TcpStream) {
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\n\
+         content-length: {}\r\n\r\n{MOCK_REPLY}",
+        MOCK_REPLY.len()
+    );
+    let mut buffer = Vec::with_capacity(4096);
+    loop {
+        // The head, then a body of its content-length.
+        let head = loop {
+            if let Some(head) = find(&buffer, b"\r\n\r\n") {
+                break head + 4;
+            }
+            if read_more(&mut stream, &mut buffer).await.is_err() {
+                return;
+            }
+        };
+        let Ok(length) = content_length(&buffer[..head]) else {
+            return;
+        };
+        while buffer.len() < head + length {
+            if read_more(&mut stream, &mut buffer).await.is_err() {
+                return;
+            }
+        }
+        buffer.drain(..head + length);
+        if stream.write_all(reply.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
 fn main() {
     println!("load average before: {}", load_average());
     let clients = setting("CLIENTS", 64) as usize;
@@ -196,11 +259,21 @@ fn main() {
         .unwrap_or_else(|_| format!("{root}/target/endpoint/ssm_endpoint.wasm"));
     let binary =
         std::env::var("SERVE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_host-example").into());
-    let kwargs = if cache {
-        r#"{"region_name": "eu-west-1", "cache_ttl_seconds": 300}"#
+    let mock = std::env::var("UPSTREAM").is_ok_and(|v| v == "mock");
+    let mut kwargs = serde_json::json!({"region_name": "eu-west-1"});
+    if cache {
+        kwargs["cache_ttl_seconds"] = 300.into();
+    }
+    let upstream: Vec<String> = if mock {
+        kwargs["endpoint_url"] = format!("http://127.0.0.1:{}", start_mock()).into();
+        Vec::new()
     } else {
-        r#"{"region_name": "eu-west-1"}"#
+        vec![
+            "--fixture".into(),
+            format!("{root}/host-example/fixtures/demo.json"),
+        ]
     };
+    let kwargs = kwargs.to_string();
     let mut server =
         Command::new(binary)
             .env_clear()
@@ -212,11 +285,8 @@ fn main() {
             .envs(std::env::vars().filter(|(name, _)| {
                 name == "TOKIO_WORKER_THREADS" || name == "SSM_SECRETS_PERF_MAP"
             }))
-            .args(["--component", &endpoint, "--backend-kwargs", kwargs])
-            .args([
-                "--fixture",
-                &format!("{root}/host-example/fixtures/demo.json"),
-            ])
+            .args(["--component", &endpoint, "--backend-kwargs", &kwargs])
+            .args(&upstream)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .spawn()
@@ -272,11 +342,12 @@ fn main() {
             .map_or(0.0, |&us| f64::from(us) / 1000.0)
     };
     println!(
-        "cache {}: {clients} clients, {elapsed:.1} s: {} requests, {:.0} req/s, p50 {:.2} ms, \
+        "cache {} ({} upstream): {clients} clients, {elapsed:.1} s: {} requests, {:.0} req/s, p50 {:.2} ms, \
          p99 {:.2} ms, max {:.2} ms, errors {errors}; server RSS {} KiB after warm-up, {} KiB \
          half-way, {} KiB at the end, peak {} KiB; CPU per request: server {:.0} us, load \
          generator {:.0} us",
         if cache { "on" } else { "off" },
+        if mock { "loopback mock" } else { "fixture" },
         latencies.len(),
         latencies.len() as f64 / elapsed,
         at(0.50),
