@@ -2,8 +2,6 @@
 //! alike: the code (namespace and URL stripped, secrets removed), AWS's message (bounded,
 //! secrets redacted) and the HTTP status. Also the small XML reading both need.
 
-use serde::Deserialize;
-
 use crate::error::{AwsError, sanitize_foreign};
 use crate::message::Response;
 
@@ -13,12 +11,30 @@ pub(crate) fn content_type(response: &Response) -> String {
     sanitize_foreign(value, &[]).chars().take(64).collect()
 }
 
-#[derive(Deserialize, Default)]
+/// The code and message of a JSON error body: `__type` (or `code` / `Code`) and `message` (or
+/// `Message`); anything else, or a body that is not a JSON object, has neither.
+#[derive(Default)]
 struct JsonError {
-    #[serde(rename = "__type", alias = "code", alias = "Code")]
     kind: Option<String>,
-    #[serde(alias = "Message")]
     message: Option<String>,
+}
+
+impl JsonError {
+    fn parse(body: &[u8]) -> JsonError {
+        let Ok(value) = crate::json::parse(body) else {
+            return JsonError::default();
+        };
+        let first = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|key| value.get(key))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        JsonError {
+            kind: first(&["__type", "code", "Code"]),
+            message: first(&["message", "Message"]),
+        }
+    }
 }
 
 /// The reason phrase of the statuses AWS and proxies answer with (RFC 9110).
@@ -48,7 +64,7 @@ fn reason_phrase(status: u16) -> &'static str {
 pub fn parse_error(response: &Response, secrets: &[&str]) -> AwsError {
     let status = response.status;
     let body = &response.body;
-    let json: JsonError = serde_json::from_slice(body).unwrap_or_default();
+    let json = JsonError::parse(body);
     let text = std::str::from_utf8(body).ok();
     let header_code = response.headers.get("x-amzn-errortype").map(str::to_string);
     let code = json

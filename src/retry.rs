@@ -161,6 +161,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        let retries = crate::json::from_serde(retries);
         RetryConfig::resolve(&RetrySettings::parse(retries.as_object())?, &env)
     }
 

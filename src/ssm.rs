@@ -1,11 +1,10 @@
 //! The SSM wire protocol (JSON 1.1): `GetParameter` requests, and replies turned into a value,
 //! "not found", or a typed error.
 
-use serde::Deserialize;
-
 use crate::aws_error::{content_type, parse_error};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::json::{self, Value};
 use crate::message::{MAX_RESPONSE_BYTES, Request, Response};
 
 /// The JSON 1.1 content type SSM speaks.
@@ -38,25 +37,55 @@ pub fn get_parameters_request(endpoint: &Endpoint, names: &[String]) -> Request 
 
 /// Appends `s` as a JSON string, escaped as serde_json escapes it.
 fn json_string(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    json::write_string(out, s);
 }
 
-#[derive(Deserialize)]
-struct GetParametersOutput {
-    #[serde(rename = "Parameters", default)]
-    parameters: Vec<BatchParameter>,
+/// One parameter of a `GetParameters` reply.
+struct BatchParameter<'a> {
+    name: &'a str,
+    value: &'a str,
+    selector: Option<&'a str>,
+    arn: Option<&'a str>,
 }
 
-#[derive(Deserialize)]
-struct BatchParameter {
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "Value")]
-    value: String,
-    #[serde(rename = "Selector")]
-    selector: Option<String>,
-    #[serde(rename = "ARN")]
-    arn: Option<String>,
+/// An optional string member: absent and `null` are `None`, another type is the wrong shape.
+fn optional_str<'a>(object: &'a Value, key: &str) -> Result<Option<&'a str>, &'static str> {
+    match object.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err("JSON of the wrong shape"),
+    }
+}
+
+/// A required string member.
+fn required_str<'a>(object: &'a Value, key: &str) -> Result<&'a str, &'static str> {
+    optional_str(object, key)?.ok_or("JSON of the wrong shape")
+}
+
+/// The `Parameters` of a `GetParameters` reply (absent is none).
+fn batch_parameters(output: &Value) -> Result<Vec<BatchParameter<'_>>, &'static str> {
+    let items = match output {
+        Value::Object(_) => match output.get("Parameters") {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(items)) => items,
+            Some(_) => return Err("JSON of the wrong shape"),
+        },
+        _ => return Err("JSON of the wrong shape"),
+    };
+    items
+        .iter()
+        .map(|item| {
+            if !matches!(item, Value::Object(_)) {
+                return Err("JSON of the wrong shape");
+            }
+            Ok(BatchParameter {
+                name: required_str(item, "Name")?,
+                value: required_str(item, "Value")?,
+                selector: optional_str(item, "Selector")?,
+                arn: optional_str(item, "ARN")?,
+            })
+        })
+        .collect()
 }
 
 /// The values of a `GetParameters` reply, aligned with `requested`: `None` for a name SSM
@@ -75,27 +104,32 @@ pub fn parse_get_parameters(
     if !response.is_success() {
         return Err(Error::aws(parse_error(response, secrets)));
     }
-    let output: GetParametersOutput = serde_json::from_slice(body).map_err(|e| {
+    let output = json::parse(body).map_err(|e| json_problem(&e));
+    let parameters = output
+        .as_ref()
+        .map_err(String::clone)
+        .and_then(|output| batch_parameters(output).map_err(String::from));
+    let parameters = parameters.map_err(|problem| {
         Error::invalid_value(format!(
-            "the SSM GetParameters reply is not what the protocol promises ({}; {} bytes)",
-            json_problem(&e),
+            "the SSM GetParameters reply is not what the protocol promises ({problem}; {} bytes)",
             body.len()
         ))
     })?;
     Ok(requested
         .iter()
         .map(|name| {
-            output
-                .parameters
+            parameters
                 .iter()
                 .find(|p| {
-                    p.name == *name
-                        || p.arn.as_deref() == Some(name.as_str())
-                        || p.selector
-                            .as_deref()
-                            .is_some_and(|s| format!("{}{s}", p.name) == *name)
+                    p.name == name
+                        || p.arn == Some(name.as_str())
+                        || p.selector.is_some_and(|s| {
+                            name.len() == p.name.len() + s.len()
+                                && name.starts_with(p.name)
+                                && name.ends_with(s)
+                        })
                 })
-                .map(|p| p.value.clone())
+                .map(|p| p.value.to_string())
         })
         .collect())
 }
@@ -104,18 +138,6 @@ fn json_request(endpoint: &Endpoint, target: &str, body: Vec<u8>) -> Request {
     Request::new("POST", endpoint, endpoint.path(), body)
         .header("content-type", CONTENT_TYPE)
         .header("x-amz-target", target)
-}
-
-#[derive(Deserialize)]
-struct GetParameterOutput {
-    #[serde(rename = "Parameter")]
-    parameter: Parameter,
-}
-
-#[derive(Deserialize)]
-struct Parameter {
-    #[serde(rename = "Value")]
-    value: String,
 }
 
 /// The value of a `GetParameter` reply; `None` for `ParameterNotFound`.
@@ -136,28 +158,34 @@ pub fn parse_get_parameter(response: &Response, secrets: &[&str]) -> Result<Opti
             _ => Err(Error::aws(error)),
         };
     }
-    let output: GetParameterOutput = serde_json::from_slice(body).map_err(|e| {
-        Error::invalid_value(format!(
-            "the SSM GetParameter reply is not what the protocol promises ({}; {} bytes, \
-             content-type {})",
-            json_problem(&e),
-            body.len(),
-            content_type(response)
-        ))
-    })?;
-    Ok(Some(output.parameter.value))
+    // `{"Parameter": {"Value": "..."}}`; other members are not read.
+    let value = json::parse(body)
+        .map_err(|e| json_problem(&e))
+        .and_then(|output| match output.get("Parameter") {
+            Some(parameter @ Value::Object(_)) => required_str(parameter, "Value")
+                .map(str::to_string)
+                .map_err(String::from),
+            _ => Err("JSON of the wrong shape".to_string()),
+        })
+        .map_err(|problem| {
+            Error::invalid_value(format!(
+                "the SSM GetParameter reply is not what the protocol promises ({problem}; {} \
+                 bytes, content-type {})",
+                body.len(),
+                content_type(response)
+            ))
+        })?;
+    Ok(Some(value))
 }
 
-/// Describes a serde_json error by category and position only: its own text may quote input.
-fn json_problem(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match e.classify() {
-        Category::Io => "unreadable",
-        Category::Syntax => "not valid JSON",
-        Category::Data => "JSON of the wrong shape",
-        Category::Eof => "truncated JSON",
+/// Describes a JSON error by kind and position only.
+fn json_problem(e: &json::ParseError) -> String {
+    let what = if e.truncated {
+        "truncated JSON"
+    } else {
+        "not valid JSON"
     };
-    format!("{what} at line {} column {}", e.line(), e.column())
+    format!("{what} at line {} column {}", e.line, e.column)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value};
+use crate::json::Map;
 
 use super::shared_files::SharedFiles;
 use super::{ContainerSource, Credentials, ImdsSource, Plan, Source, environment};
@@ -152,11 +152,11 @@ impl Planner<'_> {
         &mut self,
         role_arn: String,
         token_file: String,
-        mut kwargs: Map<String, Value>,
+        mut kwargs: Map,
     ) -> Source {
         self.read.push(token_file.clone());
         kwargs
-            .entry("RoleSessionName")
+            .entry("RoleSessionName".to_string())
             .or_insert_with(|| botocore_session_name(self.now).into());
         Source::WebIdentity {
             role_arn,

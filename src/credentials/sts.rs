@@ -1,7 +1,8 @@
 //! AWS STS over its query protocol: `AssumeRole` (signed) and `AssumeRoleWithWebIdentity`
 //! (unsigned) requests, and their XML replies.
 
-use serde_json::Value;
+use crate::connection::pyjson::float_repr;
+use crate::json::Value;
 
 use super::Credentials;
 use crate::aws_error::{parse_error, xml_text};
@@ -18,10 +19,7 @@ const VERSION: &str = "2011-06-15";
 
 /// An `AssumeRole` request body: `RoleSessionName` defaulted, then `assume_role_kwargs` merged
 /// (flattened the query-protocol way), and `RoleArn` last so the kwargs cannot override it.
-pub fn assume_role_form(
-    role_arn: &str,
-    assume_role_kwargs: &serde_json::Map<String, Value>,
-) -> String {
+pub fn assume_role_form(role_arn: &str, assume_role_kwargs: &crate::json::Map) -> String {
     let mut pairs: Vec<(String, String)> = vec![
         ("Action".into(), "AssumeRole".into()),
         ("Version".into(), VERSION.into()),
@@ -43,7 +41,7 @@ pub fn web_identity_form(
     role_arn: &str,
     session_name: &str,
     token: &str,
-    extra: &serde_json::Map<String, Value>,
+    extra: &crate::json::Map,
 ) -> String {
     let mut pairs: Vec<(String, String)> = vec![
         ("Action".into(), "AssumeRoleWithWebIdentity".into()),
@@ -68,7 +66,9 @@ fn flatten(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
     match value {
         Value::Null => {}
         Value::Bool(b) => out.push((key.into(), b.to_string())),
-        Value::Number(n) => out.push((key.into(), n.to_string())),
+        // Integers as written; other numbers as Python's `str(float)` writes them.
+        Value::Number(n) if n.is_integer() => out.push((key.into(), n.as_str().to_string())),
+        Value::Number(n) => out.push((key.into(), float_repr(n.as_f64()))),
         Value::String(s) => out.push((key.into(), s.clone())),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -145,7 +145,7 @@ mod tests {
         });
         let pairs = form_pairs(&assume_role_form(
             "arn:aws:iam::123456789012:role/r",
-            kwargs.as_object().unwrap(),
+            crate::json::from_serde(kwargs).as_object().unwrap(),
         ));
         let get = |k: &str| {
             pairs
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn default_session_name_is_airflows() {
-        let pairs = form_pairs(&assume_role_form("arn:r", &serde_json::Map::new()));
+        let pairs = form_pairs(&assume_role_form("arn:r", &crate::json::Map::new()));
         assert!(pairs.contains(&("RoleSessionName".into(), AIRFLOW_ROLE_SESSION_NAME.into())));
     }
 
