@@ -6,6 +6,7 @@ usage: mock_ssm.py PORT_FILE   (writes the chosen port to PORT_FILE, then serves
 """
 
 import json
+import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,6 +21,12 @@ def parameter(name):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Each reply leaves in one write (head and body buffered, flushed after the request), as
+    # production HTTP servers send a small reply. BaseHTTPRequestHandler's default (unbuffered)
+    # writes the head and the body apart; with Nagle's algorithm the body then waits for the
+    # client's ACK of the head, which clients delay on kept-alive connections. MOCK_SPLIT_WRITES=1
+    # keeps that behaviour, to measure a client against such a server.
+    wbufsize = 0 if os.environ.get("MOCK_SPLIT_WRITES") == "1" else -1
 
     def do_GET(self):
         data = json.dumps(COUNTS).encode()
