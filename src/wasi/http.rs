@@ -192,7 +192,8 @@ fn read_body(body: IncomingBody, length: Option<usize>) -> Result<Vec<u8>, Trans
             }
         }
     }
-    drop(IncomingBody::finish(body));
+    // Dropping the body ends it as `finish` would, without a trailers future to drop too.
+    drop(body);
     Ok(bytes)
 }
 
