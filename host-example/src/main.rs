@@ -128,7 +128,9 @@ fn run(args: Args) -> i32 {
         Ok(runtime) => runtime,
         Err(e) => return fail(format!("cannot load the component: {e}")),
     };
-    let mut stdout = std::io::stdout().lock();
+    // One write for all the values (a line-buffered stdout makes a system call per id), flushed
+    // before exiting; errors go to stderr as they come.
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let mut stderr = std::io::stderr().lock();
 
     if args.command == Command::ParseConnection {
@@ -147,7 +149,8 @@ fn run(args: Args) -> i32 {
             Ok(json) => Outcome::Connection(json),
             Err(message) => Outcome::Failed(message),
         };
-        return cli::report(&[outcome], args.json, &mut stdout, &mut stderr);
+        let code = cli::report(&[outcome], args.json, &mut stdout, &mut stderr);
+        exit_without_teardown(code, &mut stdout);
     }
 
     let upstream = match upstream(&args) {
