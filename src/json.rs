@@ -5,13 +5,13 @@
 //! generic machinery (visitors for every shape, float printing and parsing tables) was ~53 KB
 //! of the component, more than the rest of the protocol code together. What stays the same:
 //! strict RFC 8259 (no `NaN`, no trailing commas, no comments), a later duplicate key replaces
-//! an earlier one, objects iterate in key order (`BTreeMap`, serde_json's default `Map`), and
+//! an earlier one, objects iterate in key order (as serde_json's default `Map`, a `BTreeMap`), and
 //! errors carry a category, a line and a column, never the text.
 //!
 //! (Connection extras are read by `connection::pyjson` instead: there Python's `json` rules
 //! apply, its `NaN`, its error messages and its dict order.)
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 /// How deeply arrays and objects may nest (serde_json's limit).
 const MAX_DEPTH: usize = 128;
@@ -34,7 +34,7 @@ pub enum Value {
 }
 
 /// A JSON object: keys in order, the last of duplicate keys kept.
-pub type Map = BTreeMap<String, Value>;
+pub type Map = SortedMap<String, Value>;
 
 /// A JSON number, kept as written (so integers of any size and floats lose nothing until read).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,6 +32,7 @@ pub mod region;
 pub mod retry;
 pub mod signing;
 pub mod skew;
+pub mod sorted_map;
 pub mod ssm;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;

@@ -155,9 +155,9 @@ impl Planner<'_> {
         mut kwargs: Map,
     ) -> Source {
         self.read.push(token_file.clone());
-        kwargs
-            .entry("RoleSessionName".to_string())
-            .or_insert_with(|| botocore_session_name(self.now).into());
+        kwargs.get_or_insert_with("RoleSessionName".to_string(), || {
+            botocore_session_name(self.now).into()
+        });
         Source::WebIdentity {
             role_arn,
             token_file,

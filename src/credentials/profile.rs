@@ -8,10 +8,10 @@
 //! winning; indented lines continue the previous value (or hold sub-properties under a key with
 //! an empty value); a key in `credentials` wins over the same key in `config`.
 
-use std::collections::BTreeMap;
+use crate::sorted_map::SortedMap;
 
 /// One profile's properties (keys lower-cased).
-pub type Properties = BTreeMap<String, String>;
+pub type Properties = SortedMap<String, String>;
 
 /// A syntax error, with its line number; never the line's text (it may hold a key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub enum FileKind {
 /// The profiles of one file, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileFile {
-    profiles: BTreeMap<String, Properties>,
+    profiles: SortedMap<String, Properties>,
 }
 
 impl ProfileFile {
@@ -90,9 +90,10 @@ impl ProfileFile {
                     let target = if *is_plain_default {
                         &mut plain_default
                     } else {
-                        file.profiles.entry(profile.clone()).or_default()
+                        file.profiles
+                            .get_or_insert_with(profile.clone(), Properties::new)
                     };
-                    let value = target.entry(key.clone()).or_default();
+                    let value = target.get_or_insert_with(key.clone(), String::new);
                     value.push('\n');
                     value.push_str(trimmed);
                 }
@@ -125,15 +126,18 @@ impl ProfileFile {
             let target = if *is_plain_default {
                 &mut plain_default
             } else {
-                file.profiles.entry(profile.clone()).or_default()
+                file.profiles
+                    .get_or_insert_with(profile.clone(), Properties::new)
             };
             target.insert(key.clone(), value.trim().to_string());
             last_key = Some(key);
         }
         if !plain_default.is_empty() {
-            let merged = file.profiles.entry("default".to_string()).or_default();
+            let merged = file
+                .profiles
+                .get_or_insert_with("default".to_string(), Properties::new);
             for (key, value) in plain_default {
-                merged.entry(key).or_insert(value);
+                merged.get_or_insert_with(key, || value);
             }
         }
         Ok(file)
