@@ -3,7 +3,7 @@
 //! (`https://ssm.<region>.amazonaws.com`, `.amazonaws.com.cn`, ...). A value type: which
 //! endpoint a configuration implies is [`crate::region`]'s job.
 
-use crate::error::Error;
+use crate::error::{Error, quoted};
 
 /// An HTTP(S) endpoint: scheme, authority (`host[:port]`) and base path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,9 @@ impl Endpoint {
     /// Parses an endpoint URL such as `https://ssm.eu-west-1.amazonaws.com` or
     /// `http://127.0.0.1:5000`. `what` names the setting in errors.
     pub fn parse(url: &str, what: &str) -> Result<Self, Error> {
-        let bad = |why: &str| Error::configuration(format!("{what} {url:?} is not usable: {why}"));
+        let bad = |why: &str| {
+            Error::configuration(format!("{what} {} is not usable: {why}", quoted(url)))
+        };
         if url.is_empty() || !url.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(bad("not a URL"));
         }

@@ -152,6 +152,31 @@ impl Error {
     }
 }
 
+/// `text` in double quotes for a message, `"` and `\` escaped and control characters written as
+/// `\u{..}`, so that no value can break a log line (what `{:?}` did, without the Unicode tables
+/// `Debug` brings into the component).
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                out.push_str("\\u{");
+                out.push_str(&format!("{:x}", u32::from(c)));
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Makes text from outside safe to show: control characters become spaces, every `secret` is
 /// replaced by `<redacted>`, and the result is cut to a bounded length.
 pub(crate) fn sanitize_foreign(text: &str, secrets: &[&str]) -> String {
@@ -208,6 +233,22 @@ impl std::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_matches_debug_for_ordinary_text_and_never_breaks_a_line() {
+        for text in [
+            "plain",
+            "",
+            "with \"quotes\" and \\",
+            "tab\there",
+            "caf\u{e9} \u{1F600}",
+        ] {
+            assert_eq!(quoted(text), format!("{text:?}"), "{text}");
+        }
+        let shown = quoted("a\nb\rc\u{0}d\u{1b}[31me\u{85}");
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert_eq!(shown, r#""a\nb\rc\u{0}d\u{1b}[31me\u{85}""#);
+    }
 
     fn aws(code: &str, status: u16) -> AwsError {
         AwsError {

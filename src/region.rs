@@ -35,7 +35,8 @@ pub fn resolve_region(
         Ok(region)
     } else {
         Err(Error::configuration(format!(
-            "{source} {region:?} is not a valid AWS region name"
+            "{source} {} is not a valid AWS region name",
+            crate::error::quoted(&region)
         )))
     }
 }

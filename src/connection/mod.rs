@@ -12,7 +12,7 @@ pub mod pyurl;
 mod record;
 mod uri;
 
-use crate::error::Error;
+use crate::error::{Error, quoted};
 
 pub use get_uri::{get_uri, get_uri_as};
 pub use record::{Connection, ConnectionSemantics};
@@ -34,13 +34,14 @@ pub fn deserialize_connection_as(
     let mut connection = match value.chars().next() {
         None => {
             return Err(Error::invalid_value(format!(
-                "connection {conn_id:?}: the value is empty or only whitespace"
+                "connection {}: the value is empty or only whitespace",
+                quoted(conn_id)
             )));
         }
         Some('{') => from_json::from_json(value, semantics),
         Some(_) => uri::parse_uri(value, semantics),
     }
-    .map_err(|e| e.context(&format!("connection {conn_id:?}")))?;
+    .map_err(|e| e.context(&format!("connection {}", quoted(conn_id))))?;
     connection.conn_id = if semantics.sanitizes_conn_id() {
         sanitize_conn_id(conn_id)
     } else {

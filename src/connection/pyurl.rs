@@ -5,6 +5,7 @@
 //! These follow Python, not RFC 3986 or WHATWG: a connection string must parse here exactly as it
 //! parses in Airflow, quirks included.
 
+use crate::error::quoted;
 use std::net::Ipv6Addr;
 
 /// A `urlsplit` failure, with Python's message (which never quotes a password).
@@ -117,7 +118,8 @@ fn check_bracketed_host(host: &str) -> Result<(), UrlError> {
         Some((address, zone)) if !zone.is_empty() && !zone.contains('%') => address,
         Some(_) => {
             return Err(UrlError(format!(
-                "{host:?} does not appear to be an IPv4 or IPv6 address"
+                "{} does not appear to be an IPv4 or IPv6 address",
+                quoted(host)
             )));
         }
         None => host,
@@ -128,7 +130,8 @@ fn check_bracketed_host(host: &str) -> Result<(), UrlError> {
         Err(UrlError("An IPv4 address cannot be in brackets".into()))
     } else {
         Err(UrlError(format!(
-            "{host:?} does not appear to be an IPv4 or IPv6 address"
+            "{} does not appear to be an IPv4 or IPv6 address",
+            quoted(host)
         )))
     }
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, HeaderError, IncomingBody, Method, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
 };
 use wasip2::io::streams::StreamError;
 
@@ -63,8 +64,13 @@ impl Transport for WasiTransport {
             .filter(|(name, _)| name != "host")
             .map(|(name, value)| (name, value.into_bytes()))
             .collect();
-        let fields = Fields::from_list(&headers)
-            .map_err(|e| fail(format!("a request header was refused: {e:?}")))?;
+        let fields = Fields::from_list(&headers).map_err(|e| {
+            fail(match e {
+                HeaderError::InvalidSyntax => "a request header was refused: invalid syntax",
+                HeaderError::Forbidden => "a request header was refused: forbidden",
+                HeaderError::Immutable => "a request header was refused: immutable",
+            })
+        })?;
         let outgoing = OutgoingRequest::new(fields);
         let method = match request.method {
             "GET" => Method::Get,
@@ -234,6 +240,38 @@ fn describe(code: ErrorCode) -> TransportError {
         | ErrorCode::TlsAlertReceived(_) => fail("TLS failed"),
         ErrorCode::HttpResponseBodySize(_) => fail("the reply is too large"),
         ErrorCode::InternalError(_) => transient("the host's HTTP client failed"),
-        other => fail(format!("HTTP error {other:?}")),
+        other => fail(format!("HTTP error {}", error_code_name(&other))),
+    }
+}
+
+/// The `wasi:http` name of the error codes `describe` does not word itself.
+fn error_code_name(code: &ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::DestinationNotFound => "destination-not-found",
+        ErrorCode::DestinationUnavailable => "destination-unavailable",
+        ErrorCode::DestinationIpProhibited => "destination-IP-prohibited",
+        ErrorCode::DestinationIpUnroutable => "destination-IP-unroutable",
+        ErrorCode::ConnectionLimitReached => "connection-limit-reached",
+        ErrorCode::ConnectionWriteTimeout => "connection-write-timeout",
+        ErrorCode::HttpRequestLengthRequired => "HTTP-request-length-required",
+        ErrorCode::HttpRequestBodySize(_) => "HTTP-request-body-size",
+        ErrorCode::HttpRequestMethodInvalid => "HTTP-request-method-invalid",
+        ErrorCode::HttpRequestUriInvalid => "HTTP-request-URI-invalid",
+        ErrorCode::HttpRequestUriTooLong => "HTTP-request-URI-too-long",
+        ErrorCode::HttpRequestHeaderSectionSize(_) => "HTTP-request-header-section-size",
+        ErrorCode::HttpRequestHeaderSize(_) => "HTTP-request-header-size",
+        ErrorCode::HttpRequestTrailerSectionSize(_) => "HTTP-request-trailer-section-size",
+        ErrorCode::HttpRequestTrailerSize(_) => "HTTP-request-trailer-size",
+        ErrorCode::HttpResponseHeaderSectionSize(_) => "HTTP-response-header-section-size",
+        ErrorCode::HttpResponseHeaderSize(_) => "HTTP-response-header-size",
+        ErrorCode::HttpResponseTrailerSectionSize(_) => "HTTP-response-trailer-section-size",
+        ErrorCode::HttpResponseTrailerSize(_) => "HTTP-response-trailer-size",
+        ErrorCode::HttpResponseTransferCoding(_) => "HTTP-response-transfer-coding",
+        ErrorCode::HttpResponseContentCoding(_) => "HTTP-response-content-coding",
+        ErrorCode::HttpUpgradeFailed => "HTTP-upgrade-failed",
+        ErrorCode::HttpProtocolError => "HTTP-protocol-error",
+        ErrorCode::LoopDetected => "loop-detected",
+        ErrorCode::ConfigurationError => "configuration-error",
+        _ => "another wasi:http error code",
     }
 }
