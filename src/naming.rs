@@ -48,19 +48,30 @@ impl Lookup {
         }
         let mut names = Vec::with_capacity(2);
         if let Some(team) = team.filter(|t| !t.is_empty()) {
-            names.push(self.path(&format!("{team}{TEAM_SEPARATOR}{id}")));
+            names.push(self.path(&[team, TEAM_SEPARATOR, id]));
         }
-        names.push(self.path(id));
+        names.push(self.path(&[id]));
         names
     }
 
-    fn path(&self, id: &str) -> String {
-        let path = format!("{}/{}", self.prefix, id);
-        if path.starts_with('/') {
-            path
+    /// `/{prefix}/{id}`, the leading `/` added when the prefix has none; the id given in parts.
+    fn path(&self, id: &[&str]) -> String {
+        // `{prefix}/{id}` starts with `/` when the prefix does or is empty.
+        let leading = if self.prefix.is_empty() || self.prefix.starts_with('/') {
+            ""
         } else {
-            format!("/{path}")
+            "/"
+        };
+        let mut path = String::with_capacity(
+            leading.len() + self.prefix.len() + 1 + id.iter().map(|p| p.len()).sum::<usize>(),
+        );
+        for part in [leading, &self.prefix, "/"]
+            .into_iter()
+            .chain(id.iter().copied())
+        {
+            path.push_str(part);
         }
+        path
     }
 }
 
