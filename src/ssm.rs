@@ -104,17 +104,14 @@ pub fn parse_get_parameters(
     if !response.is_success() {
         return Err(Error::aws(parse_error(response, secrets)));
     }
-    let output = json::parse(body).map_err(|e| json_problem(&e));
-    let parameters = output
-        .as_ref()
-        .map_err(String::clone)
-        .and_then(|output| batch_parameters(output).map_err(String::from));
-    let parameters = parameters.map_err(|problem| {
+    let not_promised = |problem: String| {
         Error::invalid_value(format!(
             "the SSM GetParameters reply is not what the protocol promises ({problem}; {} bytes)",
             body.len()
         ))
-    })?;
+    };
+    let output = json::parse(body).map_err(|e| not_promised(json_problem(&e)))?;
+    let parameters = batch_parameters(&output).map_err(|shape| not_promised(shape.to_string()))?;
     Ok(requested
         .iter()
         .map(|name| {
