@@ -58,7 +58,7 @@ impl Number {
 
     /// Its value as an `f64` (the nearest one).
     pub fn as_f64(&self) -> f64 {
-        self.0.parse().unwrap_or(f64::NAN)
+        crate::float::parse_json_number(&self.0).unwrap_or(f64::NAN)
     }
 }
 

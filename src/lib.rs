@@ -24,6 +24,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod failure;
+pub mod float;
 pub mod json;
 pub mod message;
 pub mod naming;

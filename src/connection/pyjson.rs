@@ -149,14 +149,11 @@ pub fn float_repr(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
-    let sci = format!("{:e}", f.abs()); // e.g. "1.2345e3", the shortest round-trip digits
-    let (mantissa, exp) = sci
-        .split_once('e')
-        .expect("LowerExp always has an exponent");
-    let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let sign = if f.is_sign_negative() { "-" } else { "" };
-    let decpt = exp + 1; // value = 0.DIGITS * 10^decpt
+    if f == 0.0 {
+        return format!("{sign}0.0");
+    }
+    let (digits, decpt) = crate::float::shortest_digits(f.abs()); // value = 0.DIGITS * 10^decpt
     let n = digits.len() as i32;
     let body = if (-4 < decpt) && (decpt <= 16) {
         if decpt <= 0 {

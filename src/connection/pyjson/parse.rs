@@ -111,9 +111,10 @@ impl Parser {
         }
         let text: String = self.chars[start..self.pos].iter().collect();
         if is_float {
-            // Python's float(): overflow gives inf, which is what Rust's parse gives too.
+            // Python's float(): the nearest double, overflow gives inf.
             Ok(PyValue::Float(
-                text.parse().map_err(|_| self.error("Expecting value"))?,
+                crate::float::parse_json_number(&text)
+                    .ok_or_else(|| self.error("Expecting value"))?,
             ))
         } else {
             let digits: String = self.chars[start..int_end].iter().collect();
