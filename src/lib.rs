@@ -25,7 +25,7 @@ pub mod endpoint;
 pub mod error;
 pub mod failure;
 pub mod float;
-pub mod json;
+pub use ssm_json as json;
 pub mod message;
 pub mod naming;
 pub mod platform;
@@ -33,7 +33,7 @@ pub mod region;
 pub mod retry;
 pub mod signing;
 pub mod skew;
-pub mod sorted_map;
+pub use ssm_json::sorted_map;
 pub mod ssm;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;

@@ -13,10 +13,10 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// An unsigned `GetParameter` request for `name` with `WithDecryption: true`.
 pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> Request {
     // The bytes `json!({"Name": name, "WithDecryption": true}).to_string()` gives, without a Value.
-    let mut body = br#"{"Name":"#.to_vec();
-    json_string(&mut body, name);
-    body.extend_from_slice(br#","WithDecryption":true}"#);
-    json_request(endpoint, "AmazonSSM.GetParameter", body)
+    let mut body = String::from(r#"{"Name":"#);
+    json::write_string(&mut body, name);
+    body.push_str(r#","WithDecryption":true}"#);
+    json_request(endpoint, "AmazonSSM.GetParameter", body.into_bytes())
 }
 
 /// The most names one `GetParameters` call takes.
@@ -24,20 +24,15 @@ pub const MAX_BATCH: usize = 10;
 
 /// An unsigned `GetParameters` request for up to [`MAX_BATCH`] names, with decryption.
 pub fn get_parameters_request(endpoint: &Endpoint, names: &[String]) -> Request {
-    let mut body = br#"{"Names":["#.to_vec();
+    let mut body = String::from(r#"{"Names":["#);
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
-            body.push(b',');
+            body.push(',');
         }
-        json_string(&mut body, name);
+        json::write_string(&mut body, name);
     }
-    body.extend_from_slice(br#"],"WithDecryption":true}"#);
-    json_request(endpoint, "AmazonSSM.GetParameters", body)
-}
-
-/// Appends `s` as a JSON string, escaped as serde_json escapes it.
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    json::write_string(out, s);
+    body.push_str(r#"],"WithDecryption":true}"#);
+    json_request(endpoint, "AmazonSSM.GetParameters", body.into_bytes())
 }
 
 /// One parameter of a `GetParameters` reply.

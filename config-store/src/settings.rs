@@ -7,7 +7,7 @@
 //! to Airflow variables. Everything else in `SSM_SECRETS_BACKEND_KWARGS` (region, endpoint,
 //! credentials, cache) is used as given.
 
-use serde_json::Value;
+use ssm_json::Value;
 
 /// The environment variable naming the SSM prefix of the configuration.
 pub const PREFIX_VARIABLE: &str = "SSM_CONFIG_PREFIX";
@@ -30,10 +30,12 @@ pub fn backend_kwargs(var: impl Fn(&str) -> Option<String>) -> String {
     let kwargs = var(KWARGS_VARIABLE)
         .filter(|k| !k.trim().is_empty())
         .unwrap_or_else(|| "{}".to_string());
-    match serde_json::from_str::<Value>(&kwargs) {
+    match ssm_json::parse(kwargs.as_bytes()) {
         Ok(Value::Object(mut object)) => {
             object.insert("variables_prefix".to_string(), Value::from(prefix));
-            Value::Object(object).to_string()
+            let mut out = String::new();
+            ssm_json::write_value(&mut out, &Value::Object(object));
+            out
         }
         _ => kwargs,
     }
@@ -52,9 +54,9 @@ mod tests {
         }
     }
 
-    fn parsed(kwargs: &str) -> serde_json::Map<String, Value> {
+    fn parsed(kwargs: &str) -> serde_json::Map<String, serde_json::Value> {
         match serde_json::from_str(kwargs).unwrap() {
-            Value::Object(object) => object,
+            serde_json::Value::Object(object) => object,
             other => panic!("not an object: {other}"),
         }
     }

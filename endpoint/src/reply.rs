@@ -4,7 +4,7 @@
 //! No error body ever holds a value: the component's error messages are free of secrets by
 //! contract, and the endpoint's own messages name no value or token.
 
-use serde_json::Value;
+use ssm_json::{Value, write_string};
 
 use crate::kind::Kind;
 
@@ -35,12 +35,13 @@ impl Reply {
 
 /// `{"error": kind, "code": code, "message": message}` (in that order) with `status`.
 pub fn error_reply(status: u16, kind: &str, code: &str, message: &str) -> Reply {
-    let body = format!(
-        "{{\"error\":{},\"code\":{},\"message\":{}}}",
-        Value::from(kind),
-        Value::from(code),
-        Value::from(message)
-    );
+    let mut body = String::from(r#"{"error":"#);
+    write_string(&mut body, kind);
+    body.push_str(r#","code":"#);
+    write_string(&mut body, code);
+    body.push_str(r#","message":"#);
+    write_string(&mut body, message);
+    body.push('}');
     Reply { status, body }
 }
 
@@ -119,17 +120,29 @@ pub fn describe(kind: Option<Kind>, key: &str) -> String {
         Some(Kind::Variable) => "variable",
         Some(Kind::Config) => "config option",
     };
-    format!("{kind} {}", Value::from(key))
+    let mut described = format!("{kind} ");
+    write_string(&mut described, key);
+    described
 }
 
 /// SSM's `GetParameter` reply, as far as the lookup interface knows it: name and value.
 pub fn parameter_json(name: &str, value: &str) -> String {
-    serde_json::json!({"Parameter": {"Name": name, "Value": value}}).to_string()
+    let mut out = String::from(r#"{"Parameter":{"Name":"#);
+    write_string(&mut out, name);
+    out.push_str(r#","Value":"#);
+    write_string(&mut out, value);
+    out.push_str("}}");
+    out
 }
 
 /// A variable or config value: `{"key": ..., "value": ...}`.
 pub fn value_json(key: &str, value: &str) -> String {
-    serde_json::json!({"key": key, "value": value}).to_string()
+    let mut out = String::from(r#"{"key":"#);
+    write_string(&mut out, key);
+    out.push_str(r#","value":"#);
+    write_string(&mut out, value);
+    out.push('}');
+    out
 }
 
 /// A connection's fields, in the CLI's order.
@@ -147,20 +160,27 @@ pub struct ConnectionFields<'a> {
 /// The CLI's connection JSON object: `conn_id, conn_type, description, host, schema, login,
 /// password, port, extra, uri`, in that order.
 pub fn connection_json(c: &ConnectionFields<'_>) -> String {
+    let optional = |out: &mut String, value: &Option<String>| match value {
+        Some(value) => write_string(out, value),
+        None => out.push_str("null"),
+    };
     let mut out = String::from("{");
     for (name, value) in c.strings {
-        out.push_str(&format!(
-            "{}:{},",
-            Value::from(name),
-            Value::from(value.clone())
-        ));
+        write_string(&mut out, name);
+        out.push(':');
+        optional(&mut out, value);
+        out.push(',');
     }
-    out.push_str(&format!(
-        "\"port\":{},\"extra\":{},\"uri\":{}}}",
-        Value::from(c.port),
-        Value::from(c.extra.clone()),
-        Value::from(c.uri)
-    ));
+    out.push_str(r#""port":"#);
+    match c.port {
+        Some(port) => out.push_str(&port.to_string()),
+        None => out.push_str("null"),
+    }
+    out.push_str(r#","extra":"#);
+    optional(&mut out, c.extra);
+    out.push_str(r#","uri":"#);
+    write_string(&mut out, c.uri);
+    out.push('}');
     out
 }
 
@@ -175,7 +195,7 @@ impl Prefixes {
     /// Reads `connections_prefix`, `variables_prefix` and `config_prefix` (Airflow's defaults
     /// when absent). Unusable JSON gives the defaults: the backend refuses it anyway.
     pub fn from_kwargs(backend_kwargs: &str) -> Prefixes {
-        let kwargs: Value = serde_json::from_str(backend_kwargs).unwrap_or(Value::Null);
+        let kwargs = ssm_json::parse(backend_kwargs.as_bytes()).unwrap_or(Value::Null);
         let mut kinds = Vec::new();
         for (key, default, kind) in [
             (
@@ -251,7 +271,7 @@ mod tests {
         assert_eq!(status(Failure::Transport("connect timed out".into())), 504);
         assert_eq!(status(Failure::Transport("connection refused".into())), 502);
         assert_eq!(status(Failure::Configuration("bad".into())), 500);
-        let body: Value =
+        let body: serde_json::Value =
             serde_json::from_str(&failure_reply(&Failure::Throttled(aws("Rate", 400))).body)
                 .unwrap();
         assert_eq!(

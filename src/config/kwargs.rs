@@ -35,7 +35,7 @@ impl<'a> Kwargs<'a> {
     pub(super) fn seconds(&self, key: &str) -> Result<Option<Duration>, Error> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => Some(n.as_f64())
+            Some(Value::Number(n)) => crate::float::parse_json_number(n.as_str())
                 .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
                 .map(|s| Some(Duration::from_secs_f64(s)))
                 .ok_or_else(|| {

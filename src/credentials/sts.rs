@@ -68,7 +68,10 @@ fn flatten(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
         Value::Bool(b) => out.push((key.into(), b.to_string())),
         // Integers as written; other numbers as Python's `str(float)` writes them.
         Value::Number(n) if n.is_integer() => out.push((key.into(), n.as_str().to_string())),
-        Value::Number(n) => out.push((key.into(), float_repr(n.as_f64()))),
+        Value::Number(n) => {
+            let value = crate::float::parse_json_number(n.as_str()).unwrap_or(f64::NAN);
+            out.push((key.into(), float_repr(value)));
+        }
         Value::String(s) => out.push((key.into(), s.clone())),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -145,7 +148,10 @@ mod tests {
         });
         let pairs = form_pairs(&assume_role_form(
             "arn:aws:iam::123456789012:role/r",
-            crate::json::from_serde(kwargs).as_object().unwrap(),
+            crate::json::parse(kwargs.to_string().as_bytes())
+                .unwrap()
+                .as_object()
+                .unwrap(),
         ));
         let get = |k: &str| {
             pairs

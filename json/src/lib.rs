@@ -1,15 +1,22 @@
-//! The JSON the core reads and writes: `backend_kwargs`, SSM and STS replies, the container and
-//! instance-metadata credential documents, and the string escaping of request bodies. A leaf.
+//! The JSON the guest components read and write: `backend_kwargs`, SSM and STS replies, the
+//! container and instance-metadata credential documents and request bodies in the lookup
+//! component; `backend_kwargs` and the replies of the endpoint and the `wasi:config` adapter.
 //!
-//! It replaces `serde` and `serde_json` in the component: for these few documents their
+//! It replaces `serde` and `serde_json` in the components: for these few documents their
 //! generic machinery (visitors for every shape, float printing and parsing tables) was ~53 KB
-//! of the component, more than the rest of the protocol code together. What stays the same:
-//! strict RFC 8259 (no `NaN`, no trailing commas, no comments), a later duplicate key replaces
-//! an earlier one, objects iterate in key order (as serde_json's default `Map`, a `BTreeMap`), and
-//! errors carry a category, a line and a column, never the text.
+//! of the lookup component, more than the rest of the protocol code together. What stays the
+//! same: strict RFC 8259 (no `NaN`, no trailing commas, no comments), a later duplicate key
+//! replaces an earlier one, objects iterate in key order (as serde_json's default `Map`, a
+//! `BTreeMap`), strings are escaped as serde_json escapes them, and errors carry a category, a
+//! line and a column, never the text. Numbers are kept as written: the reader of a number
+//! decides what it means (the lookup component reads floats with `ssm_secrets::float`).
 //!
-//! (Connection extras are read by `connection::pyjson` instead: there Python's `json` rules
-//! apply, its `NaN`, its error messages and its dict order.)
+//! (Connection extras are read by the lookup component's `connection::pyjson` instead: there
+//! Python's `json` rules apply, its `NaN`, its error messages and its dict order.)
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod sorted_map;
 
 use crate::sorted_map::SortedMap;
 
@@ -42,28 +49,27 @@ pub struct Number(String);
 
 impl Number {
     /// The number as written in the document.
+    #[inline]
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// Whether it is written as an integer (no fraction, no exponent).
+    #[inline]
     pub fn is_integer(&self) -> bool {
         !self.0.contains(['.', 'e', 'E'])
     }
 
     /// Its value as a `u64`, if it is a non-negative integer that fits.
+    #[inline]
     pub fn as_u64(&self) -> Option<u64> {
         self.is_integer().then(|| self.0.parse().ok()).flatten()
-    }
-
-    /// Its value as an `f64` (the nearest one).
-    pub fn as_f64(&self) -> f64 {
-        crate::float::parse_json_number(&self.0).unwrap_or(f64::NAN)
     }
 }
 
 impl Value {
     /// The string, if this is one.
+    #[inline]
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -72,6 +78,7 @@ impl Value {
     }
 
     /// The members, if this is an object.
+    #[inline]
     pub fn as_object(&self) -> Option<&Map> {
         match self {
             Value::Object(map) => Some(map),
@@ -80,6 +87,7 @@ impl Value {
     }
 
     /// The member `key` of an object; `None` for other values.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
             Value::Object(map) => map.get(key),
@@ -131,34 +139,67 @@ pub fn parse(text: &[u8]) -> Result<Value, ParseError> {
 
 /// Appends `s` as a JSON string: `"` and `\` escaped, control characters as `\n`, `\t`... or
 /// `\u00XX`, everything else as it is (serde_json's escaping).
-pub fn write_string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let mut run = 0; // the start of the bytes written as they are
+pub fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut run = 0; // the start of the text written as it is
     for (i, &byte) in s.as_bytes().iter().enumerate() {
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => b"",
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
             _ => continue,
         };
-        out.extend_from_slice(&s.as_bytes()[run..i]);
+        // Every byte escaped is ASCII, so `run..i` falls on character boundaries.
+        out.push_str(&s[run..i]);
         run = i + 1;
         if escape.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(byte >> 4)]);
-            out.push(HEX[usize::from(byte & 15)]);
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
         } else {
-            out.extend_from_slice(escape);
+            out.push_str(escape);
         }
     }
-    out.extend_from_slice(&s.as_bytes()[run..]);
-    out.push(b'"');
+    out.push_str(&s[run..]);
+    out.push('"');
+}
+
+/// Appends `value` as compact JSON (no spaces), objects in key order, numbers as written.
+pub fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(n.as_str()),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_value(out, item);
+            }
+            out.push('}');
+        }
+    }
 }
 
 struct Parser<'a> {
@@ -408,12 +449,6 @@ impl Parser<'_> {
         }
         Ok(value)
     }
-}
-
-/// serde_json's value as ours (tests write documents with `serde_json::json!`).
-#[cfg(test)]
-pub(crate) fn from_serde(value: serde_json::Value) -> Value {
-    parse(value.to_string().as_bytes()).expect("serde_json writes JSON")
 }
 
 #[cfg(test)]
