@@ -4,7 +4,7 @@
 # wheel inside Airflow against Airflow's own backend (bench/airflow_bench.py).
 source "$(dirname "$0")/common.sh"
 build_component
-cargo build --locked --release -p host-example
+cargo build --locked --profile dist -p host-example
 MOTO_VENV="${MOTO_VENV:-$PWD/target/moto-venv}"
 if [ ! -x "$MOTO_VENV/bin/python" ]; then
   python3 -m venv "$MOTO_VENV"
