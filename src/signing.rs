@@ -228,7 +228,7 @@ fn canonical_request(
 /// The path with RFC 3986's dot segments and empty segments removed, starting with `/` and
 /// keeping a final `/`, as `aws-sigv4` normalises it.
 fn normalized_path(path: &str) -> Cow<'_, str> {
-    if path.starts_with('/') && !path.contains('.') && !path.contains("//") {
+    if path.starts_with('/') && !path.contains('.') && !has_pair(path, b'/') {
         return Cow::Borrowed(path);
     }
     let mut kept: Vec<&str> = Vec::new();
@@ -317,13 +317,21 @@ fn push_encoded(out: &mut String, text: &str, keep_slash: bool) {
     }
 }
 
+/// Whether `text` holds `byte` twice in a row (a plain scan: `str::contains` of a two-byte
+/// pattern builds a two-way searcher first, which showed in every request's profile).
+fn has_pair(text: &str, byte: u8) -> bool {
+    text.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == byte && w[1] == byte)
+}
+
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 /// A header value with its leading and trailing spaces removed and runs of spaces made one.
 fn push_trimmed(out: &mut String, value: &str) {
     let value = value.trim_matches(' ');
-    if !value.contains("  ") {
+    if !has_pair(value, b' ') {
         out.push_str(value);
         return;
     }

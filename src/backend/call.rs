@@ -27,7 +27,7 @@ pub(super) struct Operation<'a, T> {
     pub parse: Parse<'a, T>,
 }
 
-/// One exchange: its outcome and what the reply said about retrying and time.
+/// One exchange: its outcome and, when it failed, what the reply said about retrying and time.
 struct Exchange<T> {
     result: Result<T, Error>,
     retry_after: Option<Duration>,
@@ -177,13 +177,21 @@ impl Backend {
                 }));
             }
         };
-        let header = |name: &str| response.headers.get(name);
+        let result = (operation.parse)(&response, &secrets);
+        // The retry hint and the server's clock matter only to a failed exchange (a retry, a
+        // skew correction): a success does not parse them.
+        let header = |name: &str| {
+            result
+                .is_err()
+                .then(|| response.headers.get(name))
+                .flatten()
+        };
         Exchange {
             retry_after: header("x-amz-retry-after")
                 .and_then(|ms| ms.trim().parse::<u64>().ok())
                 .map(Duration::from_millis),
             server_date: header("date").and_then(crate::timestamp::parse_http_date),
-            result: (operation.parse)(&response, &secrets),
+            result,
             signed_at,
         }
     }
