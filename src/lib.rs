@@ -15,7 +15,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-mod aws_error;
+pub mod aws_error;
 pub mod backend;
 pub mod cache;
 pub mod config;

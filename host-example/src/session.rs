@@ -8,12 +8,14 @@
 //! driving the runtime (Tokio's current-thread scheduler hands its core from one `block_on` to
 //! the next), so kept-alive connections are shared by every session of the process.
 
+use std::sync::Arc;
+
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
 use crate::bindings::SsmBackend;
 use crate::bindings::exports::airflow_ssm::secrets::types::Grants as WitGrants;
-use crate::egress::{EgressHooks, EgressPolicy, Grants, TimeoutCaps, Upstream};
+use crate::egress::{EgressHooks, EgressPolicy, Grants, SsmGate, TimeoutCaps, Upstream};
 use crate::host_state::{HostState, least_privilege};
 use crate::runtime::Runtime;
 use crate::{Connection, ConnectionSemantics, Error};
@@ -31,6 +33,8 @@ pub struct SessionOptions {
     /// The endpoints the component may reach. `None` (the default): exactly those its
     /// `backend_kwargs` and environment imply ([`Grants::for_backend`]).
     pub policy: Option<EgressPolicy>,
+    /// What every SSM request waits for and reports to (the sidecar's rate cap); none by default.
+    pub gate: Option<Arc<dyn SsmGate>>,
 }
 
 impl SessionOptions {
@@ -41,6 +45,7 @@ impl SessionOptions {
             upstream,
             caps: TimeoutCaps::default(),
             policy: None,
+            gate: None,
         }
     }
 
@@ -205,7 +210,8 @@ impl Session {
         options: SessionOptions,
     ) -> wasmtime::Result<Self> {
         let wasi = least_privilege(&options.env, &grants.read_only_dirs)?.build();
-        let hooks = EgressHooks::new(grants.policy, options.upstream, options.caps);
+        let hooks =
+            EgressHooks::new(grants.policy, options.upstream, options.caps).with_gate(options.gate);
         let state = HostState::new(wasi, hooks);
         let mut store = Store::new(runtime.engine(), state);
         let instance = block_on(runtime.pre().instantiate_async(&mut store))?;
@@ -292,6 +298,14 @@ impl Session {
         keys: &[String],
     ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
         call!(self, backend.call_get_configs(keys)).map_err(CallError::Host)
+    }
+
+    /// `get-parameters`: SSM parameters by their full names, batched.
+    pub fn get_parameters(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<Result<Option<String>, Error>>, CallError> {
+        call!(self, backend.call_get_parameters(names)).map_err(CallError::Host)
     }
 
     /// `clear-cache`.

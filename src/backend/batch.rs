@@ -48,6 +48,29 @@ impl Backend {
         results.into_iter().map(|r| r.unwrap_or(Ok(None))).collect()
     }
 
+    /// The raw values of SSM parameters by their full names, in order: no prefix, lookup
+    /// pattern or team applies. Distinct names are fetched once, through the cache, in
+    /// `GetParameters` calls of at most 10 (a refused batch one name at a time). A host that
+    /// keeps one cache for many instances (the sidecar) computes the names with
+    /// [`Backend::parameter_names`] and fetches them here.
+    pub fn get_named(
+        &mut self,
+        platform: &mut Platform<'_>,
+        names: &[String],
+    ) -> Vec<Result<Option<String>, Error>> {
+        let wanted: Vec<(usize, String)> = names.iter().cloned().enumerate().collect();
+        let mut results: Vec<Option<Result<Option<String>, Error>>> = vec![None; names.len()];
+        for (_, indices) in self.fetch_many(platform, &group_by_name(&wanted)) {
+            for (i, outcome) in indices {
+                results[i] = Some(outcome);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("every name was fetched"))
+            .collect()
+    }
+
     /// Fetches each distinct name once; returns, per name, the outcome for each index.
     #[allow(clippy::type_complexity)]
     fn fetch_many(

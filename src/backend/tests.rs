@@ -631,3 +631,38 @@ fn connections_parse_with_the_chosen_semantics() {
         (None, Some(r#"{"n": "1"}"#))
     );
 }
+
+#[test]
+fn named_lookups_ignore_prefixes_and_patterns_and_fetch_each_name_once() {
+    let mut ssm = Ssm::with(&[("/x/a", "1"), ("/elsewhere/b", "2")]);
+    // The prefixes and patterns of the kwargs do not apply to names given in full.
+    let kwargs = r#"{"variables_prefix": null, "connections_lookup_pattern": "^nothing$"}"#;
+    let mut backend = Backend::new(kwargs).unwrap();
+    let env = env();
+    let fs: HashMap<&'static str, &'static str> = HashMap::new();
+    let c = clock();
+    let mut platform = Platform {
+        transport: &mut ssm,
+        env: &env,
+        clock: &c,
+        fs: &fs,
+    };
+    let names: Vec<String> = ["/x/a", "/missing", "/elsewhere/b", "/x/a"]
+        .map(String::from)
+        .to_vec();
+    let results: Vec<Option<String>> = backend
+        .get_named(&mut platform, &names)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        results,
+        [Some("1".into()), None, Some("2".into()), Some("1".into())]
+    );
+    assert_eq!(
+        ssm.calls.len(),
+        1,
+        "one GetParameters for three distinct names"
+    );
+    assert_eq!(ssm.calls[0].1, ["/x/a", "/missing", "/elsewhere/b"]);
+}

@@ -134,6 +134,10 @@ impl GuestBackend for BackendResource {
         self.values(Kind::Config, &keys, None)
     }
 
+    fn get_parameters(&self, names: Vec<String>) -> Vec<Result<Option<String>, WitError>> {
+        self.batch(|b, p| b.get_named(p, &names))
+    }
+
     fn clear_cache(&self) {
         self.backend.borrow_mut().clear_cache();
     }
