@@ -94,8 +94,17 @@ impl bindings::exports::wasi::http::incoming_handler::Guest for Endpoint {
 }
 
 fn serve(state: &State, route: Route) -> Reply {
-    if route == Route::Ping {
-        return Reply::ok("healthy".to_string());
+    match route {
+        Route::Ping => return Reply::ok("healthy".to_string()),
+        Route::Metrics => {
+            return reply::error_reply(
+                404,
+                "not-found",
+                "NotFound",
+                "this host keeps no metrics: /metrics is served by the sidecar",
+            );
+        }
+        _ => {}
     }
     let backend = match &state.backend {
         Ok(backend) => backend,
@@ -104,10 +113,10 @@ fn serve(state: &State, route: Route) -> Reply {
     let what = match &route {
         Route::Parameter { name } => reply::describe(None, name),
         Route::Airflow { kind, key, .. } => reply::describe(Some(*kind), key),
-        Route::Ping => unreachable!("answered above"),
+        Route::Ping | Route::Metrics => unreachable!("answered above"),
     };
     let outcome = match route {
-        Route::Ping => unreachable!("answered above"),
+        Route::Ping | Route::Metrics => unreachable!("answered above"),
         Route::Parameter { name } => match state.prefixes.lookup_for(&name) {
             None => {
                 return reply::error_reply(
@@ -125,8 +134,11 @@ fn serve(state: &State, route: Route) -> Reply {
             kind: Kind::Connection,
             key,
             team,
+            raw: false,
         } => connection(backend, &key, team.as_deref()),
-        Route::Airflow { kind, key, team } => raw(backend, kind, &key, team.as_deref())
+        Route::Airflow {
+            kind, key, team, ..
+        } => raw(backend, kind, &key, team.as_deref())
             .map(|v| v.map(|value| reply::value_json(&key, &value))),
     };
     match outcome {

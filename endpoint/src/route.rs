@@ -30,7 +30,7 @@ pub enum Route {
         /// The SSM parameter name as asked.
         name: String,
     },
-    /// `GET /airflow/{connections,variables,config}/<key>[?team=]`.
+    /// `GET /airflow/{connections,variables,config}/<key>[?team=][&format=raw]`.
     Airflow {
         /// Which lookup.
         kind: Kind,
@@ -38,7 +38,12 @@ pub enum Route {
         key: String,
         /// `?team=`, when given and not empty.
         team: Option<String>,
+        /// `format=raw` on a connection: the value as stored (`{"key", "value"}`), for a client
+        /// that parses it with its own connection class; not the parsed connection object.
+        raw: bool,
     },
+    /// `GET /metrics`: the host's metrics, where it has them (the sidecar).
+    Metrics,
 }
 
 /// The token, from the environment the host grants: the first set of [`TOKEN_VARIABLES`], a
@@ -127,6 +132,9 @@ pub fn route(
         ));
     }
     let query = parse_query(query).map_err(|m| client_error(400, &m))?;
+    if path == "/metrics" {
+        return Ok(Route::Metrics);
+    }
     let param = |name: &str| {
         query
             .iter()
@@ -174,14 +182,29 @@ pub fn route(
                 "team= does not apply to config: Airflow has no team-scoped config lookup",
             ));
         }
-        return Ok(Route::Airflow { kind, key, team });
+        let raw = match param("format").as_deref() {
+            None | Some("") => false,
+            Some("raw") if kind == Kind::Connection => true,
+            Some(_) => {
+                return Err(client_error(
+                    400,
+                    "format= takes `raw`, on connections only: variables and config are raw already",
+                ));
+            }
+        };
+        return Ok(Route::Airflow {
+            kind,
+            key,
+            team,
+            raw,
+        });
     }
     Err(error_reply(
         404,
         "not-found",
         "NotFound",
         "no such route: GET /systemsmanager/parameters/get, /airflow/connections/<id>, \
-         /airflow/variables/<key>, /airflow/config/<key> or /ping",
+         /airflow/variables/<key>, /airflow/config/<key>, /metrics or /ping",
     ))
 }
 
@@ -267,15 +290,41 @@ mod tests {
             Ok(Route::Airflow {
                 kind: Kind::Connection,
                 key: "my db".into(),
-                team: Some("t1".into())
+                team: Some("t1".into()),
+                raw: false,
             })
         );
+        assert_eq!(
+            route("GET", "/airflow/connections/db?format=raw", &h, TOKEN),
+            Ok(Route::Airflow {
+                kind: Kind::Connection,
+                key: "db".into(),
+                team: None,
+                raw: true,
+            })
+        );
+        assert_eq!(
+            status(route("GET", "/airflow/variables/v?format=raw", &h, TOKEN)),
+            400
+        );
+        assert_eq!(
+            status(route(
+                "GET",
+                "/airflow/connections/c?format=json",
+                &h,
+                TOKEN
+            )),
+            400
+        );
+        assert_eq!(route("GET", "/metrics", &h, TOKEN), Ok(Route::Metrics));
+        assert_eq!(status(route("GET", "/metrics", &[], TOKEN)), 403);
         assert_eq!(
             route("GET", "/airflow/variables/a+b?team=", &h, TOKEN),
             Ok(Route::Airflow {
                 kind: Kind::Variable,
                 key: "a+b".into(),
-                team: None
+                team: None,
+                raw: false,
             })
         );
         assert_eq!(

@@ -8,7 +8,7 @@
 //!   get-variable    KEY...
 //!   get-config      KEY...
 //!   parse-connection CONN_ID VALUE        offline: no network
-//!   serve [--listen 127.0.0.1:2773]       the local secrets endpoint (see `crate::serve`)
+//!   serve [--listen 127.0.0.1:2773]       the local secrets endpoint (see `crate::sidecar`)
 //! ```
 //!
 //! Exit status: 0 found; 3 not found; 1 error; 2 usage error. With several ids: 1 if any lookup
@@ -33,14 +33,14 @@ commands:
   get-variable    KEY...           raw variable values
   get-config      KEY...           raw config values
   parse-connection CONN_ID VALUE   parse a connection value offline
-  serve [--listen ADDR]            serve the lookups over HTTP (default 127.0.0.1:2773) with
-                                   the composed endpoint component; see the README
+  serve [--listen ADDR]            the sidecar: the lookups over HTTP (default 127.0.0.1:2773),
+                                   one cache, batched and rate-capped SSM requests; see the README
 
 options:
   --component PATH       the component (.wasm); default: $SSM_SECRETS_COMPONENT, then
-                         ../wasm32-wasip2/component/ssm_secrets.wasm next to this program;
-                         for serve: $SSM_SECRETS_ENDPOINT, then ../endpoint/ssm_endpoint.wasm
-  --backend-kwargs JSON  Airflow's [secrets] backend_kwargs object (default {})
+                         ../wasm32-wasip2/component/ssm_secrets.wasm next to this program
+  --backend-kwargs JSON  Airflow's [secrets] backend_kwargs object (default {}; for serve,
+                         $SSM_SECRETS_BACKEND_KWARGS)
   --fixture FILE         answer SSM requests from a JSON file of parameters (no AWS needed)
   --json                 print every result as one JSON line
   --connection-semantics core|task-sdk|airflow2
@@ -111,7 +111,7 @@ pub enum Parsed {
 /// Parses the arguments after the program name. `Err` is a usage error message.
 pub fn parse_args(args: &[String]) -> Result<Parsed, String> {
     let mut component = None;
-    let mut backend_kwargs = String::from("{}");
+    let mut backend_kwargs = None;
     let mut fixture = None;
     let mut json = false;
     let mut semantics = ConnectionSemantics::Core;
@@ -129,7 +129,7 @@ pub fn parse_args(args: &[String]) -> Result<Parsed, String> {
             "-h" | "--help" => return Ok(Parsed::Help),
             "--json" => json = true,
             "--component" => component = Some(PathBuf::from(value("--component")?)),
-            "--backend-kwargs" => backend_kwargs = value("--backend-kwargs")?,
+            "--backend-kwargs" => backend_kwargs = Some(value("--backend-kwargs")?),
             "--fixture" => fixture = Some(PathBuf::from(value("--fixture")?)),
             "--connection-semantics" => {
                 let name = value("--connection-semantics")?;
@@ -169,6 +169,15 @@ pub fn parse_args(args: &[String]) -> Result<Parsed, String> {
         _ if operands.is_empty() => return Err("at least one id is required".into()),
         _ => {}
     }
+    // The sidecar, like the endpoint component, may take its kwargs from the environment.
+    let backend_kwargs = backend_kwargs
+        .or_else(|| {
+            (command == Command::Serve)
+                .then(|| std::env::var(crate::sidecar::KWARGS_VARIABLE).ok())
+                .flatten()
+                .filter(|k| !k.trim().is_empty())
+        })
+        .unwrap_or_else(|| "{}".to_string());
     Ok(Parsed::Run(Args {
         component,
         backend_kwargs,

@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -174,11 +175,28 @@ pub enum Upstream {
     Handler(Handler),
 }
 
+/// What every SSM request of a session waits for and reports to: the sidecar's rate cap, shared
+/// by all its instances, and its metrics. Other requests (STS, credentials) pass untouched.
+pub trait SsmGate: Send + Sync {
+    /// Resolves when a request for `operation` (`GetParameter`, `GetParameters`) may leave.
+    fn admit(&self, operation: &str) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+    /// A request for `operation` ended: with its reply's HTTP status (`None` without a reply),
+    /// and whether SSM throttled it.
+    fn completed(&self, operation: &str, status: Option<u16>, throttled: bool);
+}
+
+/// The SSM operation a request is for (`x-amz-target: AmazonSSM.<operation>`).
+fn ssm_operation<B>(request: &http::Request<B>) -> Option<String> {
+    let target = request.headers().get("x-amz-target")?.to_str().ok()?;
+    target.strip_prefix("AmazonSSM.").map(str::to_string)
+}
+
 /// The `wasi:http` hooks of a session.
 pub struct EgressHooks {
     policy: EgressPolicy,
     upstream: Upstream,
     caps: TimeoutCaps,
+    gate: Option<Arc<dyn SsmGate>>,
 }
 
 impl EgressHooks {
@@ -188,7 +206,14 @@ impl EgressHooks {
             policy,
             upstream,
             caps,
+            gate: None,
         }
+    }
+
+    /// These hooks, with every SSM request passing `gate`.
+    pub fn with_gate(mut self, gate: Option<Arc<dyn SsmGate>>) -> Self {
+        self.gate = gate;
+        self
     }
 }
 
@@ -207,33 +232,85 @@ impl WasiHttpHooks for EgressHooks {
         let allowed = self.policy.permits(request.uri());
         let options = self.caps.apply(options);
         let upstream = self.upstream.clone();
+        let gated = self
+            .gate
+            .clone()
+            .and_then(|gate| ssm_operation(&request).map(|operation| (gate, operation)));
         Box::new(async move {
             if !allowed {
                 return Err(HttpError::HttpRequestDenied);
             }
-            let done: IoFuture = Box::new(async { Ok(()) });
-            match upstream {
-                Upstream::Network => Ok((crate::pool::send(request, Some(options)).await?, done)),
-                Upstream::Fixture(fixture) => {
-                    let request = collect(request).await?;
-                    // A fixture stands in for SSM only; STS, containers and IMDS are absent.
-                    if !Fixture::serves(&request) {
-                        return Err(HttpError::ConnectionRefused);
-                    }
-                    Ok((to_wasi(fixture.respond(&request)), done))
+            let Some((gate, operation)) = gated else {
+                return send(upstream, request, options).await;
+            };
+            gate.admit(&operation).await;
+            let between_bytes = options.between_bytes_timeout;
+            let (response, io) = match send(upstream, request, options).await {
+                Ok(sent) => sent,
+                Err(e) => {
+                    gate.completed(&operation, None, false);
+                    return Err(e);
                 }
-                Upstream::Handler(handler) => {
-                    let request = collect(request).await?;
-                    Ok((to_wasi(handler(&request, &options)?), done))
-                }
+            };
+            let status = response.status().as_u16();
+            if !matches!(status, 400 | 429) {
+                gate.completed(&operation, Some(status), false);
+                return Ok((response, io));
             }
+            // An error reply is read here (SSM's are a few hundred bytes) to tell a throttle.
+            let (parts, body) = response.into_parts();
+            let collected = Limited::new(body, MAX_REQUEST_BYTES).collect();
+            let body = match tokio::time::timeout(between_bytes.unwrap_or(Duration::MAX), collected)
+                .await
+            {
+                Ok(Ok(body)) => body.to_bytes(),
+                failed => {
+                    gate.completed(&operation, Some(status), false);
+                    return Err(match failed {
+                        Err(_elapsed) => HttpError::ConnectionReadTimeout,
+                        Ok(_) => HttpError::ConnectionTerminated,
+                    });
+                }
+            };
+            let reply = ssm_secrets::message::Response::new(status, body.to_vec());
+            let code = ssm_secrets::aws_error::parse_error(&reply, &[]).code;
+            gate.completed(
+                &operation,
+                Some(status),
+                ssm_secrets::failure::is_throttling(&code, status),
+            );
+            Ok((to_wasi(http::Response::from_parts(parts, body)), io))
         })
+    }
+}
+
+/// Sends an allowed request where `upstream` says.
+async fn send(
+    upstream: Upstream,
+    request: http::Request<WasiBody>,
+    options: RequestOptions,
+) -> wasmtime_wasi_http::Result<(http::Response<WasiBody>, IoFuture)> {
+    let done: IoFuture = Box::new(async { Ok(()) });
+    match upstream {
+        Upstream::Network => Ok((crate::pool::send(request, Some(options)).await?, done)),
+        Upstream::Fixture(fixture) => {
+            let request = collect(request).await?;
+            // A fixture stands in for SSM only; STS, containers and IMDS are absent.
+            if !Fixture::serves(&request) {
+                return Err(HttpError::ConnectionRefused);
+            }
+            Ok((to_wasi(fixture.respond(&request)), done))
+        }
+        Upstream::Handler(handler) => {
+            let request = collect(request).await?;
+            Ok((to_wasi(handler(&request, &options)?), done))
+        }
     }
 }
 
 async fn collect(request: http::Request<WasiBody>) -> Result<http::Request<Bytes>, HttpError> {
     let (parts, body) = request.into_parts();
-    let body = http_body_util::Limited::new(body, MAX_REQUEST_BYTES)
+    let body = Limited::new(body, MAX_REQUEST_BYTES)
         .collect()
         .await
         .map_err(|_| HttpError::HttpRequestBodySize(None))?

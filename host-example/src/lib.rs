@@ -10,7 +10,8 @@
 //! - [`pool`]: the network upstream, HTTP/1.1 over kept-alive connections shared by the
 //!   process (with `reply_framing`: where a reply ends, to acknowledge only incomplete ones);
 //! - [`fixture`]: SSM answered from a JSON file of parameters;
-//! - [`serve`]: the local secrets endpoint (`host-example serve`), a `wasi:http/proxy` host;
+//! - [`sidecar`]: the local secrets endpoint (`host-example serve`): one cache for a whole
+//!   worker, single flight, batching and a cap on SSM requests, over the lookup component;
 //! - [`cli`]: the command-line contract (README, "CLI");
 //! - [`command`]: a `wasi:cli/run` command run once under the same grants (e.g. a component
 //!   reading `wasi:config` through the SSM adapter).
@@ -28,8 +29,8 @@ pub mod pool;
 pub mod precompiled_cache;
 mod reply_framing;
 pub mod runtime;
-pub mod serve;
 pub mod session;
+pub mod sidecar;
 mod source_index;
 
 /// Bindings generated from `wit/ssm-secrets.wit`.

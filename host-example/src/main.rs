@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use host_example::cli::{self, Args, Command, Outcome, Parsed, exit};
 use host_example::fixture::Fixture;
-use host_example::{Runtime, Session, SessionOptions, Upstream, serve};
+use host_example::{Runtime, Session, SessionOptions, Upstream, sidecar};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,12 +40,6 @@ fn component_path(args: &Args) -> PathBuf {
     )
 }
 
-/// For `serve`: `--component`, then `$SSM_SECRETS_ENDPOINT`, then the composed endpoint that
-/// `build_endpoint` (scripts/common.sh) leaves in `target/endpoint/`.
-fn endpoint_path(args: &Args) -> PathBuf {
-    wasm_path(args, "SSM_SECRETS_ENDPOINT", "endpoint/ssm_endpoint.wasm")
-}
-
 /// `--component`, then the variable `var`, then `built` under this program's target directory.
 fn wasm_path(args: &Args, var: &str, built: &str) -> PathBuf {
     if let Some(path) = &args.component {
@@ -62,32 +56,32 @@ fn wasm_path(args: &Args, var: &str, built: &str) -> PathBuf {
     target_dir.join(built)
 }
 
-/// `serve`: the composed endpoint over HTTP until the process is stopped.
+/// `serve`: the sidecar over HTTP until SIGTERM or SIGINT.
 fn serve(args: &Args, upstream: Upstream) -> i32 {
-    let path = endpoint_path(args);
+    let path = component_path(args);
     if !path.exists() {
         return fail(format!(
-            "endpoint component not found at {}: build it with `source scripts/common.sh && \
-             build_endpoint`, or pass --component",
+            "component not found at {}: build it with `source scripts/common.sh && \
+             build_component`, or pass --component",
             path.display()
         ));
     }
     let listen = args
         .operands
         .first()
-        .map_or(serve::DEFAULT_LISTEN, String::as_str);
+        .map_or(sidecar::DEFAULT_LISTEN, String::as_str);
     let listen = match listen.parse() {
         Ok(listen) => listen,
         Err(_) => return fail(format!("--listen: not an address: {listen:?}")),
     };
-    let options = serve::ServeOptions {
+    let options = sidecar::SidecarOptions {
         listen,
         backend_kwargs: args.backend_kwargs.clone(),
         env: SessionOptions::new(Upstream::Network)
             .aws_env_from_process()
             .env,
         upstream,
-        instances: serve::DEFAULT_INSTANCES,
+        instances: sidecar::DEFAULT_INSTANCES,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -96,9 +90,9 @@ fn serve(args: &Args, upstream: Upstream) -> i32 {
         Ok(runtime) => runtime,
         Err(e) => return fail(format!("cannot start the server's runtime: {e}")),
     };
-    match runtime.block_on(serve::serve(&path, options)) {
+    match runtime.block_on(sidecar::run(&path, options)) {
         Ok(()) => exit::FOUND,
-        Err(e) => fail(format!("{e:#}")),
+        Err(e) => fail(e),
     }
 }
 

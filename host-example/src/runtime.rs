@@ -12,6 +12,8 @@ use crate::precompiled_cache::{self, read_component};
 pub use crate::precompiled_cache::{CacheOutcome, default_cache_dir};
 
 /// A compiled component with its imports resolved: the expensive part, done once per process.
+/// A clone shares the engine and the compiled code.
+#[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
     component: Component,

@@ -12,3 +12,4 @@ mod pooled_connections;
 mod precompiled_cache;
 mod serve;
 mod serve_composed;
+mod sidecar;

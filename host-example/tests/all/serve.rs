@@ -1,7 +1,8 @@
-//! `host-example serve` with the composed endpoint, as a user runs it: every route against the
-//! demo fixture and against moto's standalone server (signature checking on), the guard
-//! (token, `X-Forwarded-For`, method, route, length), and no secret in any error body or in the
-//! server's output.
+//! `host-example serve` (the sidecar) as a user runs it: every route against the demo fixture
+//! and against moto's standalone server (signature checking on), the guard (token,
+//! `X-Forwarded-For`, method, route, length), no secret in any error body or in the server's
+//! output, a clean stop on SIGTERM; and the composed endpoint component in `jco serve` giving
+//! the same statuses and bodies.
 
 use crate::common;
 
@@ -13,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::endpoint_path;
 use common::moto::{Moto, setup};
+use common::{component_path, endpoint_path};
 
 const TOKEN: &str = "serve-test-token-0123456789";
 
@@ -35,7 +36,7 @@ impl Served {
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .arg("--component")
-            .arg(endpoint_path())
+            .arg(component_path())
             .args(args)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
@@ -384,17 +385,47 @@ fn a_token_from_a_file_and_none_at_all() {
 }
 
 #[test]
-fn a_configuration_error_is_a_reply() {
-    let served = Served::start(
+fn a_configuration_error_stops_the_start() {
+    let out = common::cli(
         &[("AWS_TOKEN", TOKEN)],
-        &["--backend-kwargs", r#"{"connections_prefix": 5}"#],
+        &[
+            "--backend-kwargs",
+            r#"{"connections_prefix": 5}"#,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ],
     );
-    let (status, body) = served.get_json("/airflow/variables/x");
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (500, Some("configuration")),
-        "{body}"
+    let (stdout, stderr) = common::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(!stdout.contains("listening"), "{stdout}");
+    assert!(
+        stderr.contains("configuration error") && stderr.contains("connections_prefix"),
+        "{stderr}"
     );
+}
+
+#[test]
+fn sigterm_stops_it_cleanly() {
+    let mut served = fixture_server(&[("AWS_TOKEN", TOKEN)]);
+    assert_eq!(served.get("/airflow/variables/greeting").0, 200);
+    let pid = served.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0), "a clean stop");
 }
 
 /// A reply far larger than the host's body channel (two 4 KiB chunks) and a socket buffer:
@@ -536,13 +567,15 @@ fn every_route_through_moto_with_signature_checking() {
 }
 
 /// The requests both runtimes answer, each with and without the token where it matters.
-const SAME_REQUESTS: [(&str, &str, bool); 14] = [
+const SAME_REQUESTS: [(&str, &str, bool); 16] = [
     ("GET", "/ping", false),
     ("GET", "/airflow/variables/secure", true),
     ("GET", "/airflow/variables/plain?team=blue", true),
     ("GET", "/airflow/config/fernet_key", true),
     ("GET", "/airflow/connections/warehouse", true),
     ("GET", "/airflow/connections/missing", true),
+    ("GET", "/airflow/connections/warehouse?format=raw", true),
+    ("GET", "/airflow/variables/plain?format=raw", true),
     (
         "GET",
         "/systemsmanager/parameters/get?name=%2Fairflow%2Fconnections%2Fwarehouse&withDecryption=true",
@@ -561,8 +594,9 @@ const SAME_REQUESTS: [(&str, &str, bool); 14] = [
     ("GET", "/airflow/config/x?team=blue", true),
 ];
 
-/// The same `.wasm` in a runtime we did not write: `jco serve` (Node) gives the same statuses and
-/// bodies as `host-example serve` for the same requests against moto. Needs js/node_modules:
+/// The composed endpoint in a runtime we did not write: `jco serve` (Node) gives the same
+/// statuses and bodies as `host-example serve` (the sidecar, whose answers are native) for the
+/// same requests against moto. Needs js/node_modules:
 /// `scripts/test.sh` runs it after `npm install`.
 #[test]
 #[ignore = "needs jco (npm install in js/); run by scripts/test.sh"]
@@ -599,7 +633,7 @@ fn jco_serve_gives_the_same_bodies() {
         assert_eq!(got, want, "{method} {target}");
         found += usize::from(want.0 == 200);
     }
-    assert_eq!(found, 6, "the lookups that find something");
+    assert_eq!(found, 7, "the lookups that find something");
     let route = "/airflow/variables/secure";
     assert_eq!(
         jco.request("GET", route, &forwarded),

@@ -29,12 +29,16 @@ pub struct Seen {
 
 type Value = dyn Fn(&str) -> String + Send + Sync;
 type Reset = dyn Fn(&Seen) -> bool + Send + Sync;
+type Delay = dyn Fn(&Seen) -> Option<Duration> + Send + Sync;
+type Override = dyn Fn(&Seen) -> Option<(u16, String)> + Send + Sync;
 
 /// How the mock behaves; [`SsmMockBuilder::start`] starts it.
 pub struct SsmMockBuilder {
     value: Arc<Value>,
     idle_close: Option<Duration>,
     reset: Arc<Reset>,
+    delay: Arc<Delay>,
+    answer: Arc<Override>,
 }
 
 impl SsmMockBuilder {
@@ -59,6 +63,24 @@ impl SsmMockBuilder {
         self
     }
 
+    /// Waits as long as `when` says before answering a request (a slow or hanging SSM).
+    pub fn delay_when(
+        mut self,
+        when: impl Fn(&Seen) -> Option<Duration> + Send + Sync + 'static,
+    ) -> Self {
+        self.delay = Arc::new(when);
+        self
+    }
+
+    /// Answers a request with `(status, body)` when `with` gives one (an AWS error reply).
+    pub fn answer_with(
+        mut self,
+        with: impl Fn(&Seen) -> Option<(u16, String)> + Send + Sync + 'static,
+    ) -> Self {
+        self.answer = Arc::new(with);
+        self
+    }
+
     /// Listens on 127.0.0.1 (a free port) and serves each connection on its own thread.
     pub fn start(self) -> SsmMock {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -73,11 +95,15 @@ impl SsmMockBuilder {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
                 let connection = connections.fetch_add(1, Ordering::SeqCst);
-                let (seen, value, reset) = (seen.clone(), self.value.clone(), self.reset.clone());
-                let idle_close = self.idle_close;
-                std::thread::spawn(move || {
-                    serve(stream, connection, idle_close, &seen, &*value, &*reset)
-                });
+                let behaviour = Behaviour {
+                    value: self.value.clone(),
+                    reset: self.reset.clone(),
+                    delay: self.delay.clone(),
+                    answer: self.answer.clone(),
+                    idle_close: self.idle_close,
+                };
+                let seen = seen.clone();
+                std::thread::spawn(move || serve(stream, connection, &seen, &behaviour));
             }
         });
         mock
@@ -99,6 +125,8 @@ impl SsmMock {
             value: Arc::new(move |name| format!("{label}:{name}")),
             idle_close: None,
             reset: Arc::new(|_| false),
+            delay: Arc::new(|_| None),
+            answer: Arc::new(|_| None),
         }
     }
 
@@ -132,14 +160,17 @@ impl SsmMock {
     }
 }
 
-fn serve(
-    mut stream: TcpStream,
-    connection: usize,
+/// One connection's share of the builder's settings.
+struct Behaviour {
+    value: Arc<Value>,
+    reset: Arc<Reset>,
+    delay: Arc<Delay>,
+    answer: Arc<Override>,
     idle_close: Option<Duration>,
-    seen: &Mutex<Vec<Seen>>,
-    value: &Value,
-    reset: &Reset,
-) {
+}
+
+fn serve(mut stream: TcpStream, connection: usize, seen: &Mutex<Vec<Seen>>, how: &Behaviour) {
+    let (idle_close, value) = (how.idle_close, &*how.value);
     let mut buffer = Vec::new();
     for on_connection in 0.. {
         // Between requests the connection is idle: that is when a server's idle timeout runs.
@@ -173,7 +204,7 @@ fn serve(
             names,
         };
         seen.lock().unwrap().push(this.clone());
-        if reset(&this) {
+        if (how.reset)(&this) {
             let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
             return; // dropped with linger 0: a reset, not a FIN
         }
@@ -186,9 +217,13 @@ fn serve(
         } else {
             serde_json::json!({"Parameter": this.names.first().map(parameter)})
         };
-        let body = reply.to_string();
+        if let Some(delay) = (how.delay)(&this) {
+            std::thread::sleep(delay);
+        }
+        let (status, body) = (how.answer)(&this).unwrap_or((200, reply.to_string()));
+        let reason = if status == 200 { "OK" } else { "Error" };
         let out = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         );
         if stream.write_all(out.as_bytes()).is_err() || idle_close == Some(Duration::ZERO) {
