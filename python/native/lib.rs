@@ -9,6 +9,8 @@
 //! one `backend` resource behind a mutex, and every call releases the GIL while it runs.
 #![deny(unsafe_code)]
 
+mod sidecar_client;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -24,7 +26,7 @@ use host_example::{
 
 /// A connection as it crosses into Python: the fields of `airflow.models.Connection`, in
 /// order `conn_id, conn_type, description, host, schema, login, password, port, extra`.
-type ConnectionTuple = (
+pub(crate) type ConnectionTuple = (
     Option<String>,
     Option<String>,
     Option<String>,
@@ -36,7 +38,7 @@ type ConnectionTuple = (
     Option<String>,
 );
 
-fn to_tuple(c: Connection) -> ConnectionTuple {
+pub(crate) fn to_tuple(c: Connection) -> ConnectionTuple {
     (
         c.conn_id,
         c.conn_type,
@@ -88,7 +90,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// `airflow_ssm_wasm.errors.SsmSecretsError(kind, message, code)`.
-fn error(kind: &str, message: &str, code: Option<&str>) -> PyErr {
+pub(crate) fn error(kind: &str, message: &str, code: Option<&str>) -> PyErr {
     Python::attach(|py| {
         let made = py
             .import("airflow_ssm_wasm.errors")
@@ -126,7 +128,7 @@ fn call_error(e: CallError) -> PyErr {
     }
 }
 
-fn semantics(name: &str) -> PyResult<ConnectionSemantics> {
+pub(crate) fn semantics(name: &str) -> PyResult<ConnectionSemantics> {
     host_example::parse_semantics(name).ok_or_else(|| {
         PyValueError::new_err(format!(
             "connection semantics must be 'core', 'task-sdk' or 'airflow2', not {name:?}"
@@ -356,10 +358,42 @@ fn connection_uri(
     with_offline(py, &component, |s| s.connection_uri(&connection, semantics))
 }
 
+/// The sidecar (`python -m airflow_ssm_wasm serve`): serves the lookups of the component at
+/// `component` over HTTP on `listen` for every task process of a worker, with one cache, until
+/// SIGTERM or SIGINT. Prints `listening on http://<addr>` once it answers. The instances see
+/// this process's `AWS_*` variables only; the token is read from them too.
+#[pyfunction]
+fn serve(py: Python<'_>, component: PathBuf, listen: &str, backend_kwargs: String) -> PyResult<()> {
+    let listen = listen.parse().map_err(|_| {
+        PyValueError::new_err(format!(
+            "--listen needs an address such as 127.0.0.1:2773, not {listen:?}"
+        ))
+    })?;
+    let options = host_example::sidecar::SidecarOptions {
+        listen,
+        backend_kwargs,
+        env: SessionOptions::new(Upstream::Network)
+            .aws_env_from_process()
+            .env,
+        upstream: Upstream::Network,
+        instances: host_example::sidecar::DEFAULT_INSTANCES,
+    };
+    py.detach(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the sidecar's runtime: {e}"))?;
+        runtime.block_on(host_example::sidecar::run(&component, options))
+    })
+    .map_err(|message| error("configuration", &message, None))
+}
+
 /// The module.
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Backend>()?;
+    module.add_class::<sidecar_client::SidecarClient>()?;
+    module.add_function(wrap_pyfunction!(serve, module)?)?;
     module.add_function(wrap_pyfunction!(parse_connection, module)?)?;
     module.add_function(wrap_pyfunction!(connection_uri, module)?)?;
     Ok(())

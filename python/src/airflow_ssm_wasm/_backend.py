@@ -47,6 +47,13 @@ class SystemsManagerParameterStoreWasmBackend(BaseSecretsBackend):
     raises ``SsmSecretsError`` (Airflow's own backend raises botocore's ``ClientError``),
     which Airflow's lookup loop logs before trying its next source, as it does for the
     original backend. One object may be used from many threads.
+
+    With ``sidecar_url`` (e.g. ``"http://127.0.0.1:2773"``) the lookups go to the worker's
+    sidecar (``python -m airflow_ssm_wasm serve``), which keeps one cache for every task process
+    and the whole worker under SSM's quota; this process then needs no AWS credentials, only the
+    sidecar's token in ``AWS_TOKEN`` (or ``AWS_SESSION_TOKEN`` / ``AWS_CONTAINER_AUTHORIZATION_TOKEN``,
+    a value or ``file://<path>``). The sidecar refuses a backend whose prefixes or lookup
+    patterns differ from its own.
     """
 
     def __init__(self, connections_prefix: str | None = _DEFAULTS["connections_prefix"],
@@ -69,7 +76,11 @@ class SystemsManagerParameterStoreWasmBackend(BaseSecretsBackend):
             config_prefix=config_prefix,
             config_lookup_pattern=config_lookup_pattern,
         )
-        self._native = _native.Backend(component_path(), json.dumps(backend_kwargs))
+        sidecar_url = backend_kwargs.pop("sidecar_url", None)
+        if sidecar_url is not None:
+            self._native = _native.SidecarClient(sidecar_url, json.dumps(backend_kwargs))
+        else:
+            self._native = _native.Backend(component_path(), json.dumps(backend_kwargs))
 
     def get_conn_value(self, conn_id: str, team_name: str | None = None) -> str | None:
         return self._native.get_conn_value(conn_id, team_name)
