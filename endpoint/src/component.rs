@@ -173,13 +173,13 @@ fn connection(
     let uri = lookup::connection_uri(&c, ConnectionSemantics::Core).map_err(failure)?;
     Ok(Some(reply::connection_json(&ConnectionFields {
         strings: [
-            ("conn_id", &c.conn_id),
-            ("conn_type", &c.conn_type),
-            ("description", &c.description),
-            ("host", &c.host),
-            ("schema", &c.schema),
-            ("login", &c.login),
-            ("password", &c.password),
+            &c.conn_id,
+            &c.conn_type,
+            &c.description,
+            &c.host,
+            &c.schema,
+            &c.login,
+            &c.password,
         ],
         port: c.port,
         extra: &c.extra,

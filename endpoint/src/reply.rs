@@ -145,10 +145,21 @@ pub fn value_json(key: &str, value: &str) -> String {
     out
 }
 
+/// The names of [`ConnectionFields::strings`], in order.
+const STRING_FIELDS: [&str; 7] = [
+    "conn_id",
+    "conn_type",
+    "description",
+    "host",
+    "schema",
+    "login",
+    "password",
+];
+
 /// A connection's fields, in the CLI's order.
 pub struct ConnectionFields<'a> {
     /// `conn_id`, `conn_type`, `description`, `host`, `schema`, `login`, `password`.
-    pub strings: [(&'static str, &'a Option<String>); 7],
+    pub strings: [&'a Option<String>; 7],
     /// `port`.
     pub port: Option<i64>,
     /// `extra`.
@@ -165,7 +176,7 @@ pub fn connection_json(c: &ConnectionFields<'_>) -> String {
         None => out.push_str("null"),
     };
     let mut out = String::from("{");
-    for (name, value) in c.strings {
+    for (name, value) in STRING_FIELDS.into_iter().zip(c.strings) {
         write_string(&mut out, name);
         out.push(':');
         optional(&mut out, value);
@@ -301,15 +312,7 @@ mod tests {
     fn connection_keys_in_order() {
         let (id, none, host) = (Some("c".to_string()), None, Some("h".to_string()));
         let json = connection_json(&ConnectionFields {
-            strings: [
-                ("conn_id", &id),
-                ("conn_type", &none),
-                ("description", &none),
-                ("host", &host),
-                ("schema", &none),
-                ("login", &none),
-                ("password", &none),
-            ],
+            strings: [&id, &none, &none, &host, &none, &none, &none],
             port: Some(80),
             extra: &None,
             uri: "x://h:80",

@@ -192,13 +192,13 @@ fn connection_reply(found: Found, conn_id: &str, what: &str) -> Reply {
     let uri = get_uri_as(&c, semantics);
     Reply::ok(reply::connection_json(&ConnectionFields {
         strings: [
-            ("conn_id", &c.conn_id),
-            ("conn_type", &c.conn_type),
-            ("description", &c.description),
-            ("host", &c.host),
-            ("schema", &c.schema),
-            ("login", &c.login),
-            ("password", &c.password),
+            &c.conn_id,
+            &c.conn_type,
+            &c.description,
+            &c.host,
+            &c.schema,
+            &c.login,
+            &c.password,
         ],
         port: c.port,
         extra: &c.extra,
