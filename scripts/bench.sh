@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (never part of the tests): builds the component and the host, prepares the moto
 # virtualenv for boto3, and runs bench/bench.py against a loopback SSM mock; then the Python
-# wheel inside Airflow against Airflow's own backend (bench/airflow_bench.py).
+# wheel inside Airflow against Airflow's own backend (bench/airflow_bench.py), and the sidecar
+# (bench/sidecar_bench.py).
 source "$(dirname "$0")/common.sh"
 build_component
 cargo build --locked --profile dist -p host-example
@@ -16,3 +17,7 @@ fi
 build_wheel
 airflow_venv "${AIRFLOW_VENV:-$PWD/target/airflow-venv}" python/tests/requirements.txt
 "${AIRFLOW_VENV:-$PWD/target/airflow-venv}/bin/python" bench/airflow_bench.py
+
+# The sidecar (one cache per worker): a task process's cached lookup through it against Airflow's
+# own warm lookup, SSM requests per 1,000 task lookups, its memory after 10,000 names.
+"${AIRFLOW_VENV:-$PWD/target/airflow-venv}/bin/python" bench/sidecar_bench.py

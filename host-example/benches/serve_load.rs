@@ -9,12 +9,15 @@
 //! (`Content-Length` replies, as the endpoint gives): the whole generator is one thread, so on a
 //! small machine it takes one core at most and leaves the rest to the server.
 //!
-//! `cargo bench -p host-example --bench serve_load` (after `build_endpoint`); `CACHE=off` opens
-//! the backend without the component's cache, so every request is signed and sent upstream:
-//! to the fixture inside the host, or with `UPSTREAM=mock` over loopback TCP to a minimal SSM
-//! mock this process runs on its own thread (kept-alive connections from the server's pool;
-//! its CPU is counted with the load generator's). `SERVE_BIN` runs another `host-example` binary than the one built
-//! with the bench, `SSM_SECRETS_ENDPOINT` another composed endpoint.
+//! `cargo bench -p host-example --bench serve_load` (after `build_component`); `CACHE=off` runs
+//! the sidecar without its cache (`cache_ttl_seconds: 0`), so every request goes to SSM but for
+//! the ones that join a request in flight for the same name (single flight): to the fixture
+//! inside the host, or with `UPSTREAM=mock` over loopback TCP to a minimal SSM mock this process
+//! runs on its own thread (kept-alive connections from the server's pool; its CPU is counted
+//! with the load generator's). The cap on SSM requests is raised out of the way
+//! (`ssm_requests_per_second`; the mock does not throttle). `SERVE_BIN` runs another
+//! `host-example` binary than the one built with the bench, `SSM_SECRETS_COMPONENT` another
+//! lookup component.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -255,15 +258,16 @@ fn main() {
     let warmup = setting("WARMUP", 2);
     let cache = std::env::var("CACHE").map_or(true, |v| v != "off");
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let endpoint = std::env::var("SSM_SECRETS_ENDPOINT")
-        .unwrap_or_else(|_| format!("{root}/target/endpoint/ssm_endpoint.wasm"));
+    let component = std::env::var("SSM_SECRETS_COMPONENT")
+        .unwrap_or_else(|_| format!("{root}/target/wasm32-wasip2/component/ssm_secrets.wasm"));
     let binary =
         std::env::var("SERVE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_host-example").into());
     let mock = std::env::var("UPSTREAM").is_ok_and(|v| v == "mock");
-    let mut kwargs = serde_json::json!({"region_name": "eu-west-1"});
-    if cache {
-        kwargs["cache_ttl_seconds"] = 300.into();
-    }
+    let mut kwargs = serde_json::json!({
+        "region_name": "eu-west-1",
+        "cache_ttl_seconds": if cache { 300 } else { 0 },
+        "ssm_requests_per_second": 100_000,
+    });
     let upstream: Vec<String> = if mock {
         kwargs["endpoint_url"] = format!("http://127.0.0.1:{}", start_mock()).into();
         Vec::new()
@@ -285,7 +289,7 @@ fn main() {
             .envs(std::env::vars().filter(|(name, _)| {
                 name == "TOKIO_WORKER_THREADS" || name == "SSM_SECRETS_PERF_MAP"
             }))
-            .args(["--component", &endpoint, "--backend-kwargs", &kwargs])
+            .args(["--component", &component, "--backend-kwargs", &kwargs])
             .args(&upstream)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
