@@ -98,7 +98,7 @@ impl Default for Metrics {
         );
         registry.register(
             "ssm_throttles",
-            "Names SSM throttled (each halves the request cap for a while)",
+            "Requests SSM throttled (each halves the request cap for a while)",
             metrics.throttles.clone(),
         );
         registry.register(
