@@ -470,3 +470,30 @@ fn the_guard_the_naming_check_and_metrics() {
         assert!(!metrics.contains(secret), "{secret} in the metrics");
     }
 }
+
+#[test]
+fn a_hot_name_is_refreshed_before_it_expires() {
+    let mock = SsmMock::start("hot");
+    let sidecar = start(&mock, serde_json::json!({"cache_ttl_seconds": 4}));
+    let mut client = Client::connect(sidecar.addr);
+    let started = Instant::now();
+    assert_eq!(client.get("/airflow/variables/hot").0, 200);
+    // In the last tenth of the TTL (3.6 s to 4 s): answered from the cache, fetched again
+    // in the background.
+    std::thread::sleep(Duration::from_millis(3750).saturating_sub(started.elapsed()));
+    assert_eq!(client.get("/airflow/variables/hot").0, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while mock.requests() < 2 {
+        assert!(Instant::now() < deadline, "no refresh was sent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Past the first fetch's TTL, the refreshed value answers: no lookup waited for SSM.
+    std::thread::sleep(Duration::from_millis(4300).saturating_sub(started.elapsed()));
+    assert_eq!(client.get("/airflow/variables/hot").0, 200);
+    assert_eq!(mock.requests(), 2);
+    let (_, metrics) = client.get("/metrics");
+    assert!(
+        metrics.contains(r#"ssm_sidecar_cache_total{result="miss"} 1"#),
+        "only the first lookup missed: {metrics}"
+    );
+}
