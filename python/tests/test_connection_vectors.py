@@ -49,11 +49,10 @@ def outcome(backend, conn_id: str):
         return ("error", None)
 
 
-@pytest.mark.parametrize("context", contexts())
-def test_every_vector_in_every_context(ssm, moto_endpoint, context):
-    kwargs = {"connections_prefix": PREFIX, "endpoint_url": moto_endpoint, "region_name": "us-east-1"}
-    airflow = SystemsManagerParameterStoreBackend(**kwargs)
-    ours = SystemsManagerParameterStoreWasmBackend(**kwargs)
+def assert_same_on_every_vector(ssm, airflow, ours, context: str) -> None:
+    """Stores each vector and looks it up through both backends (with ``context``'s connection
+    class set): the same fields and ``get_uri()``, or both failing. Also used through the
+    sidecar (test_sidecar.py)."""
     for backend in (airflow, ours):
         set_class(backend, context)
     mismatches = []
@@ -66,6 +65,14 @@ def test_every_vector_in_every_context(ssm, moto_endpoint, context):
         if want != got:
             mismatches.append(f"vector {index} {vector['value']!r}: Airflow {want}, ours {got}")
     assert not mismatches, f"{len(mismatches)} of {len(VECTORS)} differ in {context}:\n" + "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("context", contexts())
+def test_every_vector_in_every_context(ssm, moto_endpoint, context):
+    kwargs = {"connections_prefix": PREFIX, "endpoint_url": moto_endpoint, "region_name": "us-east-1"}
+    airflow = SystemsManagerParameterStoreBackend(**kwargs)
+    ours = SystemsManagerParameterStoreWasmBackend(**kwargs)
+    assert_same_on_every_vector(ssm, airflow, ours, context)
 
 
 @pytest.mark.parametrize("context", contexts())
