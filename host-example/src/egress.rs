@@ -167,7 +167,8 @@ pub type Handler = Arc<
 #[derive(Clone)]
 pub enum Upstream {
     /// The real network, over kept-alive connections shared by the whole process (see
-    /// [`crate::pool`]: hyper, rustls, webpki roots, as `wasmtime_wasi_http`'s default sender).
+    /// [`crate::pool`]: hyper-util's pooled client; TLS through hyper-rustls with the rustls,
+    /// `ring` and webpki roots of `wasmtime_wasi_http`'s default sender).
     Network,
     /// Answered inside the host from a fixture file.
     Fixture(Arc<Fixture>),

@@ -7,8 +7,9 @@
 //! - [`host_state`]: the store data every component here runs with (WASI, WASI HTTP, egress);
 //! - [`egress`]: which endpoints a configuration implies, and the `wasi:http` hook that
 //!   enforces that, caps timeouts, and sends through the network, a fixture or a test handler;
-//! - [`pool`]: the network upstream, HTTP/1.1 over kept-alive connections shared by the
-//!   process (with `reply_framing`: where a reply ends, to acknowledge only incomplete ones);
+//! - [`pool`]: the network upstream, hyper-util's pooled HTTP/1.1 client shared by the process
+//!   (with `connector`: TCP, TLS and the connect timeout; `quick_ack` and `reply_framing`:
+//!   acknowledge at once the reads of a reply that is incomplete);
 //! - [`fixture`]: SSM answered from a JSON file of parameters;
 //! - [`sidecar`]: the local secrets endpoint (`host-example serve`): one cache for a whole
 //!   worker, single flight, batching and a cap on SSM requests, over the lookup component;
@@ -21,12 +22,14 @@ mod atomic_file;
 pub mod cli;
 pub mod command;
 pub mod connection;
+mod connector;
 pub mod egress;
 pub mod fixture;
 pub mod host_state;
 mod http_import;
 pub mod pool;
 pub mod precompiled_cache;
+mod quick_ack;
 mod reply_framing;
 pub mod runtime;
 pub mod session;
