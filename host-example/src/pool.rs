@@ -222,6 +222,48 @@ impl Body for TimedBody {
 mod tests {
     use super::*;
 
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    use http_body_util::Empty;
+
+    fn request(url: &str) -> http::Request<WasiBody> {
+        let body = Empty::new().map_err(|never| match never {}).boxed_unsync();
+        http::Request::post(url).body(body).unwrap()
+    }
+
+    fn options(connect: u64, first_byte: u64) -> Option<RequestOptions> {
+        Some(RequestOptions {
+            connect_timeout: Some(Duration::from_millis(connect)),
+            first_byte_timeout: Some(Duration::from_millis(first_byte)),
+            between_bytes_timeout: Some(Duration::from_secs(5)),
+        })
+    }
+
+    /// A loopback listener that hands each accepted connection to `serve` on its own thread.
+    fn listen(serve: fn(std::net::TcpStream)) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || serve(stream));
+            }
+        });
+        port
+    }
+
+    fn read_request(stream: &mut std::net::TcpStream) {
+        let mut buf = [0u8; 4096];
+        let mut seen = Vec::new();
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
     #[test]
     fn unset_timeouts_are_default_send_requests() {
         let t = Timeouts::of(None);
@@ -234,5 +276,67 @@ mod tests {
         assert_eq!(t.connect, Duration::from_secs(1));
         assert_eq!(t.first_byte, Duration::from_secs(2));
         assert_eq!(t.between_bytes, Duration::from_nanos(1));
+    }
+
+    #[tokio::test]
+    async fn the_connect_timeout_bounds_the_tls_handshake() {
+        // Accepts, reads the ClientHello, never answers.
+        let port = listen(|mut stream| {
+            let _ = stream.read(&mut [0u8; 4096]);
+            std::thread::sleep(Duration::from_secs(5));
+        });
+        let started = Instant::now();
+        let url = format!("https://localhost:{port}/");
+        let error = send(request(&url), options(200, 5_000)).await.unwrap_err();
+        assert!(matches!(error, Error::ConnectionTimeout), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn connect_and_tls_failures_keep_default_send_requests_errors() {
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let url = format!("http://127.0.0.1:{port}/");
+        match send(request(&url), options(2_000, 2_000)).await {
+            Err(Error::Connect(e)) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused),
+            other => panic!("{other:?}"),
+        }
+        // Plain HTTP where TLS was expected.
+        let port = listen(|mut stream| {
+            let _ = stream.read(&mut [0u8; 4096]);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        });
+        let url = format!("https://localhost:{port}/");
+        let error = send(request(&url), options(2_000, 2_000))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Tls(_)), "{error:?}");
+        let error = send(request("/no-authority"), None).await.unwrap_err();
+        assert!(matches!(error, Error::HttpRequestUriInvalid), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_meets_the_first_byte_timeout() {
+        let port = listen(|mut stream| {
+            read_request(&mut stream);
+            std::thread::sleep(Duration::from_secs(5));
+        });
+        let started = Instant::now();
+        let url = format!("http://127.0.0.1:{port}/");
+        let error = send(request(&url), options(2_000, 200)).await.unwrap_err();
+        assert!(matches!(error, Error::ConnectionReadTimeout), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn a_close_after_the_request_on_a_fresh_connection_is_not_a_dropped_connection() {
+        // As `default_send_request`: only a reused connection's close is `ConnectionTerminated`.
+        let port = listen(|mut stream| read_request(&mut stream));
+        let url = format!("http://127.0.0.1:{port}/");
+        let error = send(request(&url), options(2_000, 2_000))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::HttpProtocolError), "{error:?}");
     }
 }
