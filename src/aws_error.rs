@@ -12,7 +12,9 @@ pub(crate) fn content_type(response: &Response) -> String {
 }
 
 /// The code and message of a JSON error body: `__type` (or `code` / `Code`) and `message` (or
-/// `Message`); anything else, or a body that is not a JSON object, has neither.
+/// `Message`); anything else, or a body that is not a JSON object, has neither. Read from a
+/// `Value`, not derived: of several of these keys the first holding a string counts, where
+/// derived aliases would refuse a body that has two.
 #[derive(Default)]
 struct JsonError {
     kind: Option<String>,
@@ -21,7 +23,7 @@ struct JsonError {
 
 impl JsonError {
     fn parse(body: &[u8]) -> JsonError {
-        let Ok(value) = crate::json::parse(body) else {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
             return JsonError::default();
         };
         let first = |keys: &[&str]| {

@@ -12,7 +12,7 @@ mod retries;
 
 use std::time::Duration;
 
-use crate::json::{Map, Value};
+use serde_json::{Map, Value};
 
 pub use retries::{MaxAttempts, RetryMode, RetrySettings};
 
@@ -95,7 +95,7 @@ pub struct RoleSettings {
     /// `assume_role_method` (`assume_role` when absent), with what it needs.
     pub method: AssumeRoleMethod,
     /// `assume_role_kwargs`, merged into the STS call.
-    pub kwargs: Map,
+    pub kwargs: Map<String, Value>,
 }
 
 /// The `assume_role_method`s the sandbox can run. `assume_role_with_saml` (Kerberos / SPNEGO
@@ -119,10 +119,12 @@ impl BackendConfig {
         if text.trim().is_empty() {
             return Self::from_map(&Map::new());
         }
-        let value = crate::json::parse(text.as_bytes()).map_err(|e| {
+        // The error's kind and position only: serde_json's own text may quote the input.
+        let value: Value = serde_json::from_str(text).map_err(|e| {
             Error::configuration(format!(
                 "backend_kwargs is not valid JSON (line {}, column {})",
-                e.line, e.column
+                e.line(),
+                e.column()
             ))
         })?;
         match value {
@@ -134,7 +136,7 @@ impl BackendConfig {
         }
     }
 
-    fn from_map(kwargs: &Map) -> Result<Self, Error> {
+    fn from_map(kwargs: &Map<String, Value>) -> Result<Self, Error> {
         let kw = Kwargs(kwargs);
         let lookup = |prefix_key, pattern_key, default: &str| -> Result<Option<Lookup>, Error> {
             let prefix = match kwargs.get(prefix_key) {

@@ -24,8 +24,6 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod failure;
-pub mod float;
-pub use ssm_json as json;
 pub mod message;
 pub mod naming;
 pub mod platform;
@@ -33,7 +31,6 @@ pub mod region;
 pub mod retry;
 pub mod signing;
 pub mod skew;
-pub use ssm_json::sorted_map;
 pub mod ssm;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;

@@ -161,7 +161,6 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let retries = crate::json::parse(retries.to_string().as_bytes()).unwrap();
         RetryConfig::resolve(&RetrySettings::parse(retries.as_object())?, &env)
     }
 

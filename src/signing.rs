@@ -191,7 +191,7 @@ fn canonical_request(
         return Err(Error::invalid_value("a request to sign has no host header"));
     }
     // A stable sort keeps the values of a repeated header in their order.
-    sort_short(&mut headers, |a, b| a.0 < b.0);
+    headers.sort_by(|a, b| a.0.cmp(b.0));
 
     let mut out = String::with_capacity(256);
     out.push_str(request.method);
@@ -253,18 +253,6 @@ fn normalized_path(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Sorts a request's few headers or query parameters in place, stably (insertion sort): the
-/// standard library's sorts, instantiated for these two lists, were ~8 KB of the component.
-fn sort_short<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
-    for i in 1..items.len() {
-        let mut j = i;
-        while j > 0 && less(&items[j], &items[j - 1]) {
-            items.swap(j, j - 1);
-            j -= 1;
-        }
-    }
-}
-
 /// The query's parameters decoded, encoded strictly, sorted by name then value.
 fn push_canonical_query(out: &mut String, query: &str) {
     let mut params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
@@ -275,7 +263,7 @@ fn push_canonical_query(out: &mut String, query: &str) {
             (n, v)
         })
         .collect();
-    sort_short(&mut params, |a, b| a < b);
+    params.sort();
     for (i, (name, value)) in params.iter().enumerate() {
         if i > 0 {
             out.push('&');

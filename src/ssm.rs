@@ -1,22 +1,41 @@
 //! The SSM wire protocol (JSON 1.1): `GetParameter` requests, and replies turned into a value,
 //! "not found", or a typed error.
 
+use serde::{Deserialize, Serialize};
+
 use crate::aws_error::{content_type, parse_error};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::json::{self, Value};
 use crate::message::{MAX_RESPONSE_BYTES, Request, Response};
 
 /// The JSON 1.1 content type SSM speaks.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
+/// A `GetParameter` request body.
+#[derive(Serialize)]
+struct GetParameterInput<'a> {
+    #[serde(rename = "Name")]
+    name: &'a str,
+    #[serde(rename = "WithDecryption")]
+    with_decryption: bool,
+}
+
+/// A `GetParameters` request body.
+#[derive(Serialize)]
+struct GetParametersInput<'a> {
+    #[serde(rename = "Names")]
+    names: &'a [String],
+    #[serde(rename = "WithDecryption")]
+    with_decryption: bool,
+}
+
 /// An unsigned `GetParameter` request for `name` with `WithDecryption: true`.
 pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> Request {
-    // The bytes `json!({"Name": name, "WithDecryption": true}).to_string()` gives, without a Value.
-    let mut body = String::from(r#"{"Name":"#);
-    json::write_string(&mut body, name);
-    body.push_str(r#","WithDecryption":true}"#);
-    json_request(endpoint, "AmazonSSM.GetParameter", body.into_bytes())
+    let input = GetParameterInput {
+        name,
+        with_decryption: true,
+    };
+    json_request(endpoint, "AmazonSSM.GetParameter", to_body(&input))
 }
 
 /// The most names one `GetParameters` call takes.
@@ -24,63 +43,38 @@ pub const MAX_BATCH: usize = 10;
 
 /// An unsigned `GetParameters` request for up to [`MAX_BATCH`] names, with decryption.
 pub fn get_parameters_request(endpoint: &Endpoint, names: &[String]) -> Request {
-    let mut body = String::from(r#"{"Names":["#);
-    for (i, name) in names.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        json::write_string(&mut body, name);
-    }
-    body.push_str(r#"],"WithDecryption":true}"#);
-    json_request(endpoint, "AmazonSSM.GetParameters", body.into_bytes())
+    let input = GetParametersInput {
+        names,
+        with_decryption: true,
+    };
+    json_request(endpoint, "AmazonSSM.GetParameters", to_body(&input))
+}
+
+/// A request body: serde_json's compact bytes.
+fn to_body(input: &impl Serialize) -> Vec<u8> {
+    // Structs of strings and booleans: writing them into a `Vec` cannot fail.
+    serde_json::to_vec(input).unwrap_or_default()
+}
+
+/// A `GetParameters` reply; other members (`InvalidParameters`) are not read.
+#[derive(Deserialize)]
+struct GetParametersOutput {
+    /// Absent and `null` are none.
+    #[serde(rename = "Parameters")]
+    parameters: Option<Vec<BatchParameter>>,
 }
 
 /// One parameter of a `GetParameters` reply.
-struct BatchParameter<'a> {
-    name: &'a str,
-    value: &'a str,
-    selector: Option<&'a str>,
-    arn: Option<&'a str>,
-}
-
-/// An optional string member: absent and `null` are `None`, another type is the wrong shape.
-fn optional_str<'a>(object: &'a Value, key: &str) -> Result<Option<&'a str>, &'static str> {
-    match object.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err("JSON of the wrong shape"),
-    }
-}
-
-/// A required string member.
-fn required_str<'a>(object: &'a Value, key: &str) -> Result<&'a str, &'static str> {
-    optional_str(object, key)?.ok_or("JSON of the wrong shape")
-}
-
-/// The `Parameters` of a `GetParameters` reply (absent is none).
-fn batch_parameters(output: &Value) -> Result<Vec<BatchParameter<'_>>, &'static str> {
-    let items = match output {
-        Value::Object(_) => match output.get("Parameters") {
-            None | Some(Value::Null) => return Ok(Vec::new()),
-            Some(Value::Array(items)) => items,
-            Some(_) => return Err("JSON of the wrong shape"),
-        },
-        _ => return Err("JSON of the wrong shape"),
-    };
-    items
-        .iter()
-        .map(|item| {
-            if !matches!(item, Value::Object(_)) {
-                return Err("JSON of the wrong shape");
-            }
-            Ok(BatchParameter {
-                name: required_str(item, "Name")?,
-                value: required_str(item, "Value")?,
-                selector: optional_str(item, "Selector")?,
-                arn: optional_str(item, "ARN")?,
-            })
-        })
-        .collect()
+#[derive(Deserialize)]
+struct BatchParameter {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Value")]
+    value: String,
+    #[serde(rename = "Selector")]
+    selector: Option<String>,
+    #[serde(rename = "ARN")]
+    arn: Option<String>,
 }
 
 /// The values of a `GetParameters` reply, aligned with `requested`: `None` for a name SSM
@@ -99,29 +93,29 @@ pub fn parse_get_parameters(
     if !response.is_success() {
         return Err(Error::aws(parse_error(response, secrets)));
     }
-    let not_promised = |problem: String| {
+    let output: GetParametersOutput = serde_json::from_slice(body).map_err(|e| {
         Error::invalid_value(format!(
-            "the SSM GetParameters reply is not what the protocol promises ({problem}; {} bytes)",
+            "the SSM GetParameters reply is not what the protocol promises ({}; {} bytes)",
+            json_problem(&e),
             body.len()
         ))
-    };
-    let output = json::parse(body).map_err(|e| not_promised(json_problem(&e)))?;
-    let parameters = batch_parameters(&output).map_err(|shape| not_promised(shape.to_string()))?;
+    })?;
+    let parameters = output.parameters.unwrap_or_default();
     Ok(requested
         .iter()
         .map(|name| {
             parameters
                 .iter()
                 .find(|p| {
-                    p.name == name
-                        || p.arn == Some(name.as_str())
-                        || p.selector.is_some_and(|s| {
+                    p.name == *name
+                        || p.arn.as_deref() == Some(name.as_str())
+                        || p.selector.as_deref().is_some_and(|s| {
                             name.len() == p.name.len() + s.len()
-                                && name.starts_with(p.name)
+                                && name.starts_with(p.name.as_str())
                                 && name.ends_with(s)
                         })
                 })
-                .map(|p| p.value.to_string())
+                .map(|p| p.value.clone())
         })
         .collect())
 }
@@ -130,6 +124,19 @@ fn json_request(endpoint: &Endpoint, target: &str, body: Vec<u8>) -> Request {
     Request::new("POST", endpoint, endpoint.path(), body)
         .header("content-type", CONTENT_TYPE)
         .header("x-amz-target", target)
+}
+
+/// A `GetParameter` reply: `{"Parameter": {"Value": "..."}}`; other members are not read.
+#[derive(Deserialize)]
+struct GetParameterOutput {
+    #[serde(rename = "Parameter")]
+    parameter: Parameter,
+}
+
+#[derive(Deserialize)]
+struct Parameter {
+    #[serde(rename = "Value")]
+    value: String,
 }
 
 /// The value of a `GetParameter` reply; `None` for `ParameterNotFound`.
@@ -150,34 +157,28 @@ pub fn parse_get_parameter(response: &Response, secrets: &[&str]) -> Result<Opti
             _ => Err(Error::aws(error)),
         };
     }
-    // `{"Parameter": {"Value": "..."}}`; other members are not read.
-    let value = json::parse(body)
-        .map_err(|e| json_problem(&e))
-        .and_then(|output| match output.get("Parameter") {
-            Some(parameter @ Value::Object(_)) => required_str(parameter, "Value")
-                .map(str::to_string)
-                .map_err(String::from),
-            _ => Err("JSON of the wrong shape".to_string()),
-        })
-        .map_err(|problem| {
-            Error::invalid_value(format!(
-                "the SSM GetParameter reply is not what the protocol promises ({problem}; {} \
-                 bytes, content-type {})",
-                body.len(),
-                content_type(response)
-            ))
-        })?;
-    Ok(Some(value))
+    let output: GetParameterOutput = serde_json::from_slice(body).map_err(|e| {
+        Error::invalid_value(format!(
+            "the SSM GetParameter reply is not what the protocol promises ({}; {} bytes, \
+             content-type {})",
+            json_problem(&e),
+            body.len(),
+            content_type(response)
+        ))
+    })?;
+    Ok(Some(output.parameter.value))
 }
 
-/// Describes a JSON error by kind and position only.
-fn json_problem(e: &json::ParseError) -> String {
-    let what = if e.truncated {
-        "truncated JSON"
-    } else {
-        "not valid JSON"
+/// Describes a serde_json error by kind and position only: its own text may quote the input.
+pub(crate) fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "unreadable",
+        Category::Syntax => "not valid JSON",
+        Category::Data => "JSON of the wrong shape",
+        Category::Eof => "truncated JSON",
     };
-    format!("{what} at line {} column {}", e.line, e.column)
+    format!("{what} at line {} column {}", e.line(), e.column())
 }
 
 #[cfg(test)]

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 /// The crates of the workspace: a name, its directory (from the workspace root) and its roots.
 const CRATES: &[(&str, &str, &[&str])] = &[
     ("ssm-secrets", ".", &["src/lib.rs"]),
-    ("json", "json", &["src/lib.rs"]),
     (
         "host-example",
         "host-example",

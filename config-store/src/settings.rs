@@ -7,7 +7,7 @@
 //! to Airflow variables. Everything else in `SSM_SECRETS_BACKEND_KWARGS` (region, endpoint,
 //! credentials, cache) is used as given.
 
-use ssm_json::Value;
+use serde_json::Value;
 
 /// The environment variable naming the SSM prefix of the configuration.
 pub const PREFIX_VARIABLE: &str = "SSM_CONFIG_PREFIX";
@@ -30,12 +30,10 @@ pub fn backend_kwargs(var: impl Fn(&str) -> Option<String>) -> String {
     let kwargs = var(KWARGS_VARIABLE)
         .filter(|k| !k.trim().is_empty())
         .unwrap_or_else(|| "{}".to_string());
-    match ssm_json::parse(kwargs.as_bytes()) {
+    match serde_json::from_str(&kwargs) {
         Ok(Value::Object(mut object)) => {
             object.insert("variables_prefix".to_string(), Value::from(prefix));
-            let mut out = String::new();
-            ssm_json::write_value(&mut out, &Value::Object(object));
-            out
+            Value::Object(object).to_string()
         }
         _ => kwargs,
     }
@@ -90,6 +88,19 @@ mod tests {
             (KWARGS_VARIABLE, " "),
         ])));
         assert_eq!(kwargs["variables_prefix"], DEFAULT_PREFIX);
+    }
+
+    #[test]
+    fn kwargs_are_written_back_compact_in_key_order() {
+        let written = backend_kwargs(env(&[(
+            KWARGS_VARIABLE,
+            "{\"b\": [true, null], \"a\": 1, \"c\": {\"d\": \"e\\\"\\u0001\u{e9}\"}, \"a\": 2}",
+        )]));
+        assert_eq!(
+            written,
+            "{\"a\":2,\"b\":[true,null],\"c\":{\"d\":\"e\\\"\\u0001\u{e9}\"},\"variables_prefix\":\"/app/config\"}"
+        );
+        assert_eq!(parsed(&written)["c"]["d"], "e\"\u{1}\u{e9}");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! No error body ever holds a value: the component's error messages are free of secrets by
 //! contract, and the endpoint's own messages name no value or token.
 
-use ssm_json::{Value, write_string};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
 
 use crate::kind::Kind;
 
@@ -33,15 +35,26 @@ impl Reply {
     }
 }
 
+/// Compact JSON of a reply body (strings, integers and `null`: writing it cannot fail).
+fn to_json(body: &impl Serialize) -> String {
+    serde_json::to_string(body).unwrap_or_default()
+}
+
+/// An error reply's body, its keys in this order.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    code: &'a str,
+    message: &'a str,
+}
+
 /// `{"error": kind, "code": code, "message": message}` (in that order) with `status`.
 pub fn error_reply(status: u16, kind: &str, code: &str, message: &str) -> Reply {
-    let mut body = String::from(r#"{"error":"#);
-    write_string(&mut body, kind);
-    body.push_str(r#","code":"#);
-    write_string(&mut body, code);
-    body.push_str(r#","message":"#);
-    write_string(&mut body, message);
-    body.push('}');
+    let body = to_json(&ErrorBody {
+        error: kind,
+        code,
+        message,
+    });
     Reply { status, body }
 }
 
@@ -120,29 +133,41 @@ pub fn describe(kind: Option<Kind>, key: &str) -> String {
         Some(Kind::Variable) => "variable",
         Some(Kind::Config) => "config option",
     };
-    let mut described = format!("{kind} ");
-    write_string(&mut described, key);
-    described
+    format!("{kind} {}", to_json(&key))
+}
+
+/// SSM's `GetParameter` reply body.
+#[derive(Serialize)]
+struct ParameterBody<'a> {
+    #[serde(rename = "Parameter")]
+    parameter: NameValue<'a>,
+}
+
+#[derive(Serialize)]
+struct NameValue<'a> {
+    #[serde(rename = "Name")]
+    name: &'a str,
+    #[serde(rename = "Value")]
+    value: &'a str,
 }
 
 /// SSM's `GetParameter` reply, as far as the lookup interface knows it: name and value.
 pub fn parameter_json(name: &str, value: &str) -> String {
-    let mut out = String::from(r#"{"Parameter":{"Name":"#);
-    write_string(&mut out, name);
-    out.push_str(r#","Value":"#);
-    write_string(&mut out, value);
-    out.push_str("}}");
-    out
+    to_json(&ParameterBody {
+        parameter: NameValue { name, value },
+    })
+}
+
+/// A variable or config value's body.
+#[derive(Serialize)]
+struct KeyValue<'a> {
+    key: &'a str,
+    value: &'a str,
 }
 
 /// A variable or config value: `{"key": ..., "value": ...}`.
 pub fn value_json(key: &str, value: &str) -> String {
-    let mut out = String::from(r#"{"key":"#);
-    write_string(&mut out, key);
-    out.push_str(r#","value":"#);
-    write_string(&mut out, value);
-    out.push('}');
-    out
+    to_json(&KeyValue { key, value })
 }
 
 /// The names of [`ConnectionFields::strings`], in order.
@@ -171,28 +196,20 @@ pub struct ConnectionFields<'a> {
 /// The CLI's connection JSON object: `conn_id, conn_type, description, host, schema, login,
 /// password, port, extra, uri`, in that order.
 pub fn connection_json(c: &ConnectionFields<'_>) -> String {
-    let optional = |out: &mut String, value: &Option<String>| match value {
-        Some(value) => write_string(out, value),
-        None => out.push_str("null"),
-    };
-    let mut out = String::from("{");
-    for (name, value) in STRING_FIELDS.into_iter().zip(c.strings) {
-        write_string(&mut out, name);
-        out.push(':');
-        optional(&mut out, value);
-        out.push(',');
+    to_json(c)
+}
+
+impl Serialize for ConnectionFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(STRING_FIELDS.len() + 3))?;
+        for (name, value) in STRING_FIELDS.into_iter().zip(self.strings) {
+            map.serialize_entry(name, value)?;
+        }
+        map.serialize_entry("port", &self.port)?;
+        map.serialize_entry("extra", self.extra)?;
+        map.serialize_entry("uri", self.uri)?;
+        map.end()
     }
-    out.push_str(r#""port":"#);
-    match c.port {
-        Some(port) => out.push_str(&port.to_string()),
-        None => out.push_str("null"),
-    }
-    out.push_str(r#","extra":"#);
-    optional(&mut out, c.extra);
-    out.push_str(r#","uri":"#);
-    write_string(&mut out, c.uri);
-    out.push('}');
-    out
 }
 
 /// The prefixes of `backend_kwargs`, normalised as Airflow joins them (`rstrip("/")`, a leading
@@ -206,7 +223,7 @@ impl Prefixes {
     /// Reads `connections_prefix`, `variables_prefix` and `config_prefix` (Airflow's defaults
     /// when absent). Unusable JSON gives the defaults: the backend refuses it anyway.
     pub fn from_kwargs(backend_kwargs: &str) -> Prefixes {
-        let kwargs = ssm_json::parse(backend_kwargs.as_bytes()).unwrap_or(Value::Null);
+        let kwargs: Value = serde_json::from_str(backend_kwargs).unwrap_or(Value::Null);
         let mut kinds = Vec::new();
         for (key, default, kind) in [
             (

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use crate::json::{Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::Error;
 
 /// Typed reads from a kwargs object; absent and `null` are both "not given".
-pub(super) struct Kwargs<'a>(pub(super) &'a Map);
+pub(super) struct Kwargs<'a>(pub(super) &'a Map<String, Value>);
 
 impl<'a> Kwargs<'a> {
     pub(super) fn string(&self, key: &str) -> Result<Option<String>, Error> {
@@ -35,7 +35,8 @@ impl<'a> Kwargs<'a> {
     pub(super) fn seconds(&self, key: &str) -> Result<Option<Duration>, Error> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => crate::float::parse_json_number(n.as_str())
+            Some(Value::Number(n)) => n
+                .as_f64()
                 .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
                 .map(|s| Some(Duration::from_secs_f64(s)))
                 .ok_or_else(|| {
@@ -47,7 +48,7 @@ impl<'a> Kwargs<'a> {
         }
     }
 
-    pub(super) fn object(&self, key: &str) -> Result<Option<&'a Map>, Error> {
+    pub(super) fn object(&self, key: &str) -> Result<Option<&'a Map<String, Value>>, Error> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Object(map)) => Ok(Some(map)),

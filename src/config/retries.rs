@@ -2,7 +2,7 @@
 //! What the environment adds (`AWS_RETRY_MODE`, `AWS_MAX_ATTEMPTS`) is read by
 //! [`crate::retry::RetryConfig::resolve`] at the first lookup.
 
-use crate::json::{Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::Error;
 
@@ -51,7 +51,7 @@ pub enum MaxAttempts {
 
 impl RetrySettings {
     /// Reads `config_kwargs.retries` (absent: nothing set).
-    pub fn parse(retries: Option<&Map>) -> Result<Self, Error> {
+    pub fn parse(retries: Option<&Map<String, Value>>) -> Result<Self, Error> {
         let mode = match retries.and_then(|r| r.get("mode")) {
             Some(Value::String(m)) => Some(RetryMode::parse(m)?),
             Some(Value::Null) | None => None,

@@ -150,10 +150,13 @@ pub fn float_repr(f: f64) -> String {
         return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
     let sign = if f.is_sign_negative() { "-" } else { "" };
-    if f == 0.0 {
-        return format!("{sign}0.0");
-    }
-    let (digits, decpt) = crate::float::shortest_digits(f.abs()); // value = 0.DIGITS * 10^decpt
+    // The standard library's shortest round-trip digits, e.g. "1.2345e3"; the rest is Python's
+    // choice of notation.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let decpt = exp + 1; // value = 0.DIGITS * 10^decpt
     let n = digits.len() as i32;
     let body = if (-4 < decpt) && (decpt <= 16) {
         if decpt <= 0 {
@@ -178,6 +181,9 @@ pub fn float_repr(f: f64) -> String {
     };
     format!("{sign}{body}")
 }
+
+#[cfg(test)]
+mod python_floats;
 
 #[cfg(test)]
 mod tests {

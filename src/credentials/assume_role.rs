@@ -1,7 +1,7 @@
 //! STS `AssumeRole`: the role's temporary credentials, asked for with a request signed by the
 //! base source's credentials.
 
-use crate::json::Map;
+use serde_json::{Map, Value};
 
 use super::source::sts_endpoint;
 use super::{Credentials, FetchContext, sts};
@@ -12,7 +12,7 @@ use crate::signing::sign_request;
 /// Assumes `role_arn` with `base`; `kwargs` are merged into the request.
 pub(super) fn fetch(
     role_arn: &str,
-    kwargs: &Map,
+    kwargs: &Map<String, Value>,
     base: &Credentials,
     sts: Option<&Endpoint>,
     ctx: &mut FetchContext<'_>,

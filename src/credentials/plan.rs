@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::json::Map;
+use serde_json::{Map, Value};
 
 use super::shared_files::SharedFiles;
 use super::{ContainerSource, Credentials, ImdsSource, Plan, Source, environment};
@@ -152,12 +152,12 @@ impl Planner<'_> {
         &mut self,
         role_arn: String,
         token_file: String,
-        mut kwargs: Map,
+        mut kwargs: Map<String, Value>,
     ) -> Source {
         self.read.push(token_file.clone());
-        kwargs.get_or_insert_with("RoleSessionName".to_string(), || {
-            botocore_session_name(self.now).into()
-        });
+        kwargs
+            .entry("RoleSessionName")
+            .or_insert_with(|| botocore_session_name(self.now).into());
         Source::WebIdentity {
             role_arn,
             token_file,

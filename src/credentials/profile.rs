@@ -8,10 +8,10 @@
 //! winning; indented lines continue the previous value (or hold sub-properties under a key with
 //! an empty value); a key in `credentials` wins over the same key in `config`.
 
-use crate::sorted_map::SortedMap;
+use std::collections::BTreeMap;
 
 /// One profile's properties (keys lower-cased).
-pub type Properties = SortedMap<String, String>;
+pub type Properties = BTreeMap<String, String>;
 
 /// A syntax error, with its line number; never the line's text (it may hold a key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub enum FileKind {
 /// The profiles of one file, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProfileFile {
-    profiles: SortedMap<String, Properties>,
+    profiles: BTreeMap<String, Properties>,
 }
 
 impl ProfileFile {
@@ -90,10 +90,9 @@ impl ProfileFile {
                     let target = if *is_plain_default {
                         &mut plain_default
                     } else {
-                        file.profiles
-                            .get_or_insert_with(profile.clone(), Properties::new)
+                        file.profiles.entry(profile.clone()).or_default()
                     };
-                    let value = target.get_or_insert_with(key.clone(), String::new);
+                    let value = target.entry(key.clone()).or_default();
                     value.push('\n');
                     value.push_str(trimmed);
                 }
@@ -126,18 +125,15 @@ impl ProfileFile {
             let target = if *is_plain_default {
                 &mut plain_default
             } else {
-                file.profiles
-                    .get_or_insert_with(profile.clone(), Properties::new)
+                file.profiles.entry(profile.clone()).or_default()
             };
             target.insert(key.clone(), value.trim().to_string());
             last_key = Some(key);
         }
         if !plain_default.is_empty() {
-            let merged = file
-                .profiles
-                .get_or_insert_with("default".to_string(), Properties::new);
+            let merged = file.profiles.entry("default".to_string()).or_default();
             for (key, value) in plain_default {
-                merged.get_or_insert_with(key, || value);
+                merged.entry(key).or_insert(value);
             }
         }
         Ok(file)
@@ -193,6 +189,42 @@ mod tests {
 
     fn get<'a>(file: &'a ProfileFile, profile: &str, key: &str) -> Option<&'a str> {
         file.profile(profile)?.get(key).map(String::as_str)
+    }
+
+    #[test]
+    fn the_last_of_repeated_keys_wins_and_keys_iterate_in_order() {
+        // A fixed pseudo-random sequence with repeats.
+        let mut seed = 7u32;
+        let mut text = String::from("[default]\n");
+        let mut want = std::collections::HashMap::new();
+        for i in 0..500u32 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let key = format!("k{}", (seed >> 16) % 60);
+            text.push_str(&format!("{key} = {i}\n"));
+            want.insert(key, i.to_string());
+        }
+        let file = config(&text);
+        let properties = file.profile("default").unwrap();
+        assert_eq!(properties.len(), want.len());
+        let mut keys: Vec<&String> = want.keys().collect();
+        keys.sort();
+        assert!(properties.keys().eq(keys), "keys in order");
+        for n in 0..70 {
+            let key = format!("k{n}");
+            assert_eq!(properties.get(&key), want.get(&key));
+            assert_eq!(properties.contains_key(&key), want.contains_key(&key));
+        }
+    }
+
+    #[test]
+    fn profile_default_keeps_its_keys_and_continuations_append() {
+        let file = config(
+            "[profile default]\nregion = b\n[default]\nregion = a\nextra = 9\n\
+             [profile x]\ns3 =\n  max = 1\n  min = 2\n",
+        );
+        assert_eq!(get(&file, "default", "region"), Some("b"));
+        assert_eq!(get(&file, "default", "extra"), Some("9"));
+        assert_eq!(get(&file, "x", "s3"), Some("\nmax = 1\nmin = 2"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! `source_profile` chain, a `credential_source` or a `web_identity_token_file`; `None` when it
 //! holds none. `credential_process` and SSO are refused (a component starts no processes).
 
-use crate::json::Map;
+use serde_json::Map;
 
 use super::plan::{Planner, botocore_session_name};
 use super::{ContainerSource, Credentials, ImdsSource, Source};

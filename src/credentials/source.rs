@@ -1,7 +1,7 @@
 //! The plan's result: where credentials come from ([`Source`]), decided without any network,
 //! and every endpoint fetching from it contacts (for a host's egress grants).
 
-use crate::json::Map;
+use serde_json::{Map, Value};
 
 use super::{ContainerSource, Credentials, ImdsSource};
 use crate::endpoint::Endpoint;
@@ -21,7 +21,7 @@ pub enum Source {
         /// The role.
         role_arn: String,
         /// Extra request members (`RoleSessionName`, `ExternalId`, ...).
-        kwargs: Map,
+        kwargs: Map<String, Value>,
         /// What signs the STS call.
         base: Box<Source>,
         /// STS, when not its regional endpoint.
@@ -34,7 +34,7 @@ pub enum Source {
         /// The OIDC token's file.
         token_file: String,
         /// Extra request members (`RoleSessionName`, `DurationSeconds`, ...).
-        kwargs: Map,
+        kwargs: Map<String, Value>,
         /// STS, when not its regional endpoint.
         sts: Option<Endpoint>,
     },

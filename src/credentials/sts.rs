@@ -2,7 +2,7 @@
 //! (unsigned) requests, and their XML replies.
 
 use crate::connection::pyjson::float_repr;
-use crate::json::Value;
+use serde_json::Value;
 
 use super::Credentials;
 use crate::aws_error::{parse_error, xml_text};
@@ -19,7 +19,10 @@ const VERSION: &str = "2011-06-15";
 
 /// An `AssumeRole` request body: `RoleSessionName` defaulted, then `assume_role_kwargs` merged
 /// (flattened the query-protocol way), and `RoleArn` last so the kwargs cannot override it.
-pub fn assume_role_form(role_arn: &str, assume_role_kwargs: &crate::json::Map) -> String {
+pub fn assume_role_form(
+    role_arn: &str,
+    assume_role_kwargs: &serde_json::Map<String, Value>,
+) -> String {
     let mut pairs: Vec<(String, String)> = vec![
         ("Action".into(), "AssumeRole".into()),
         ("Version".into(), VERSION.into()),
@@ -41,7 +44,7 @@ pub fn web_identity_form(
     role_arn: &str,
     session_name: &str,
     token: &str,
-    extra: &crate::json::Map,
+    extra: &serde_json::Map<String, Value>,
 ) -> String {
     let mut pairs: Vec<(String, String)> = vec![
         ("Action".into(), "AssumeRoleWithWebIdentity".into()),
@@ -66,12 +69,11 @@ fn flatten(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
     match value {
         Value::Null => {}
         Value::Bool(b) => out.push((key.into(), b.to_string())),
-        // Integers as written; other numbers as Python's `str(float)` writes them.
-        Value::Number(n) if n.is_integer() => out.push((key.into(), n.as_str().to_string())),
-        Value::Number(n) => {
-            let value = crate::float::parse_json_number(n.as_str()).unwrap_or(f64::NAN);
-            out.push((key.into(), float_repr(value)));
-        }
+        // Integers in decimal; other numbers as Python's `str(float)` writes them.
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => out.push((key.into(), float_repr(f))),
+            _ => out.push((key.into(), n.to_string())),
+        },
         Value::String(s) => out.push((key.into(), s.clone())),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -148,10 +150,7 @@ mod tests {
         });
         let pairs = form_pairs(&assume_role_form(
             "arn:aws:iam::123456789012:role/r",
-            crate::json::parse(kwargs.to_string().as_bytes())
-                .unwrap()
-                .as_object()
-                .unwrap(),
+            kwargs.as_object().unwrap(),
         ));
         let get = |k: &str| {
             pairs
@@ -174,7 +173,7 @@ mod tests {
 
     #[test]
     fn default_session_name_is_airflows() {
-        let pairs = form_pairs(&assume_role_form("arn:r", &crate::json::Map::new()));
+        let pairs = form_pairs(&assume_role_form("arn:r", &serde_json::Map::new()));
         assert!(pairs.contains(&("RoleSessionName".into(), AIRFLOW_ROLE_SESSION_NAME.into())));
     }
 

@@ -173,12 +173,9 @@ fn role_chains_and_cycles() {
         panic!()
     };
     assert_eq!(role_arn, "arn:aws:iam::123456789012:role/chained");
-    assert_eq!(kwargs["ExternalId"], "ext-9".into());
-    assert_eq!(kwargs["DurationSeconds"], 900u64.into());
-    assert_eq!(
-        kwargs["RoleSessionName"],
-        format!("botocore-session-{NOW}").into()
-    );
+    assert_eq!(kwargs["ExternalId"], "ext-9");
+    assert_eq!(kwargs["DurationSeconds"], 900);
+    assert_eq!(kwargs["RoleSessionName"], format!("botocore-session-{NOW}"));
     assert_eq!(static_key(base), "AKIDPROF1");
 
     let e = planned(r#"{"profile_name": "loop-a"}"#, &[]).unwrap_err();

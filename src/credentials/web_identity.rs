@@ -1,7 +1,7 @@
 //! STS `AssumeRoleWithWebIdentity`: the OIDC token read from its file (again at every fetch:
 //! it rotates), sent unsigned for the role's temporary credentials.
 
-use crate::json::{Map, Value};
+use serde_json::{Map, Value};
 
 use super::source::sts_endpoint;
 use super::{Credentials, FetchContext, sts};
@@ -12,7 +12,7 @@ use crate::error::Error;
 pub(super) fn fetch(
     role_arn: &str,
     token_file: &str,
-    kwargs: &Map,
+    kwargs: &Map<String, Value>,
     sts: Option<&Endpoint>,
     ctx: &mut FetchContext<'_>,
 ) -> Result<Credentials, Error> {

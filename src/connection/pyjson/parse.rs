@@ -111,10 +111,9 @@ impl Parser {
         }
         let text: String = self.chars[start..self.pos].iter().collect();
         if is_float {
-            // Python's float(): the nearest double, overflow gives inf.
+            // Python's float(): the nearest double, overflow gives inf, as Rust's parse reads it.
             Ok(PyValue::Float(
-                crate::float::parse_json_number(&text)
-                    .ok_or_else(|| self.error("Expecting value"))?,
+                text.parse().map_err(|_| self.error("Expecting value"))?,
             ))
         } else {
             let digits: String = self.chars[start..int_end].iter().collect();
