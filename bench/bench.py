@@ -2,8 +2,9 @@
 
 Measures: component size; the component's own CPU per get-variable (fixture upstream) and per
 parse-connection (host-example's lookup_cpu example); cold start (new process to first value, and to its end) with and without the
-precompiled cache; client CPU per warm lookup (host-example vs boto3 in the same run); peak
-memory of one CLI lookup; a cold boto3 process. Prints a table and the ratios to the budgets
+precompiled cache; client CPU per warm lookup (host-example vs boto3, aws-sdk-ssm and a native
+floor of hyper + aws-sigv4 + serde_json, bench/native, in the same run); peak memory of one CLI
+lookup; a cold boto3 process. Prints a table and the ratios to the budgets
 of the issues (README, "Cache, batching and start-up"). Run it with `bash scripts/bench.sh` (it builds what it needs first).
 """
 
@@ -20,6 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The CLI as it ships: the `dist` profile (LTO), which `scripts/bench.sh` builds.
 HOST = os.environ.get("SSM_SECRETS_CLI", os.path.join(ROOT, "target/dist/host-example"))
 COMPONENT = os.path.join(ROOT, "target/wasm32-wasip2/component/ssm_secrets.wasm")
+# The native clients' bench (bench/native, outside the workspace), which `scripts/bench.sh` builds.
+NATIVE_BENCH = os.environ.get("SSM_NATIVE_BENCH", os.path.join(ROOT, "target/native-bench/release/ssm-native-bench"))
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 WARM_IDS = int(os.environ.get("BENCH_WARM_IDS", "500"))
 
@@ -126,6 +129,17 @@ def main():
             capture_output=True, check=True, text=True,
         )
         results.update(json.loads(cpu.stdout.strip().splitlines()[-1]))
+
+        # The native clients on the same mock (BENCH_ROUNDS lookups each, as the lookups bench).
+        native = subprocess.run([NATIVE_BENCH, endpoint], capture_output=True, check=True, text=True)
+        native = json.loads(native.stdout.strip().splitlines()[-1])
+        floor_us = native["client CPU per warm lookup, native floor (hyper + aws-sigv4 + serde_json) (us)"]
+        sdk_us = native["client CPU per warm lookup, aws-sdk-ssm (us)"]
+        host_us = results["client CPU per warm single lookup, host (us)"]
+        results["client CPU per warm lookup, native floor (hyper + aws-sigv4 + serde_json) (us)"] = floor_us
+        results["client CPU per warm lookup, aws-sdk-ssm (us)"] = sdk_us
+        results["host / native floor CPU per warm lookup (x)"] = host_us / floor_us
+        results["aws-sdk-ssm / host CPU per warm lookup (x)"] = sdk_us / host_us
 
         import boto3
 

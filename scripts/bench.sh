@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Benchmarks (never part of the tests): builds the component and the host, prepares the moto
-# virtualenv for boto3, and runs bench/bench.py against a loopback SSM mock; then the Python
-# wheel inside Airflow against Airflow's own backend (bench/airflow_bench.py), and the sidecar
-# (bench/sidecar_bench.py).
+# Benchmarks (never part of the tests): builds the component, the host and bench/native (the
+# AWS SDK for Rust and a native floor), prepares the moto virtualenv for boto3, and runs
+# bench/bench.py against a loopback SSM mock; then the Python wheel inside Airflow against
+# Airflow's own backend (bench/airflow_bench.py), and the sidecar (bench/sidecar_bench.py).
 source "$(dirname "$0")/common.sh"
 build_component
 cargo build --locked --profile dist -p host-example
+# The native clients (aws-sdk-ssm, and the floor of hyper + aws-sigv4 + serde_json): a crate
+# outside the workspace with its own lock and target directory; bench/bench.py runs it.
+cargo build --release --locked --manifest-path bench/native/Cargo.toml --target-dir target/native-bench
 MOTO_VENV="${MOTO_VENV:-$PWD/target/moto-venv}"
 if [ ! -x "$MOTO_VENV/bin/python" ]; then
   python3 -m venv "$MOTO_VENV"
