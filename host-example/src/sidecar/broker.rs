@@ -156,13 +156,6 @@ impl Broker {
             let _ = waiter.send(fetched.clone());
         }
     }
-
-    /// How many names the cache holds.
-    pub fn cached_names(&self) -> usize {
-        self.cache
-            .as_ref()
-            .map_or(0, |(_, cache)| lock(cache).len())
-    }
 }
 
 /// A failure for which the cache may serve a value past its TTL: SSM throttled, failed on its
