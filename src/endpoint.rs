@@ -3,6 +3,10 @@
 //! (`https://ssm.<region>.amazonaws.com`, `.amazonaws.com.cn`, ...). A value type: which
 //! endpoint a configuration implies is [`crate::region`]'s job.
 
+use std::cell::Cell;
+
+use url::{ParseError, SyntaxViolation, Url};
+
 use crate::error::{Error, quoted};
 
 /// An HTTP(S) endpoint: scheme, authority (`host[:port]`) and base path.
@@ -10,57 +14,105 @@ use crate::error::{Error, quoted};
 pub struct Endpoint {
     scheme: String,
     authority: String,
+    host: String,
+    port: Option<u16>,
     path: String,
 }
 
 impl Endpoint {
     /// Parses an endpoint URL such as `https://ssm.eu-west-1.amazonaws.com` or
     /// `http://127.0.0.1:5000`. `what` names the setting in errors.
+    ///
+    /// The URL is read as WHATWG URLs are (`url`), as browsers and most HTTP clients read
+    /// them, so the endpoint is what they would reach: the authority comes out lower-cased,
+    /// with IPv4 and IPv6 addresses in their canonical form (`127.1` is `127.0.0.1`), a
+    /// scheme's default port dropped (`https://h:443` is `h`, the `host` botocore signs), an
+    /// internationalised host in its punycode (`xn--`) form, and the base path with dot
+    /// segments resolved and characters a URL cannot hold percent-encoded (UTF-8). What a
+    /// setting should not say is refused: whitespace and control characters (WHATWG would drop
+    /// or trim them), user information (even an empty one), a backslash (WHATWG reads it as
+    /// `/`, ending the host where the text seems not to), an empty authority (`http:///h`), a
+    /// query and a fragment.
     pub fn parse(url: &str, what: &str) -> Result<Self, Error> {
         let bad = |why: &str| {
             Error::configuration(format!("{what} {} is not usable: {why}", quoted(url)))
         };
-        if url.is_empty() || !url.bytes().all(|b| b.is_ascii_graphic()) {
+        if url.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("not a URL"));
         }
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| bad("it has no scheme (http:// or https://)"))?;
-        let scheme = if scheme.eq_ignore_ascii_case("https") {
-            "https"
-        } else if scheme.eq_ignore_ascii_case("http") {
-            "http"
-        } else {
-            return Err(bad("the scheme must be http or https"));
+        if !url
+            .split_once(':')
+            .is_some_and(|(_, rest)| rest.starts_with("//"))
+        {
+            return Err(bad("it has no scheme (http:// or https://)"));
+        }
+        let violation = Cell::new(None);
+        let note = |v: SyntaxViolation| {
+            let refused = matches!(
+                v,
+                SyntaxViolation::EmbeddedCredentials
+                    | SyntaxViolation::UnencodedAtSign
+                    | SyntaxViolation::Backslash
+                    | SyntaxViolation::ExpectedDoubleSlash
+            );
+            if refused && violation.get().is_none() {
+                violation.set(Some(v));
+            }
         };
-        let (authority, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
-        if authority.contains('@') {
+        let parsed = Url::options()
+            .syntax_violation_callback(Some(&note))
+            .parse(url);
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(ParseError::EmptyHost) => return Err(bad("it has no host")),
+            Err(_) => return Err(bad("not a URL")),
+        };
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad("the scheme must be http or https"));
+        }
+        match violation.get() {
+            Some(SyntaxViolation::EmbeddedCredentials | SyntaxViolation::UnencodedAtSign) => {
+                return Err(bad("user information is not allowed in an endpoint"));
+            }
+            Some(SyntaxViolation::ExpectedDoubleSlash) => return Err(bad("it has no host")),
+            Some(_) => return Err(bad("not a URL")),
+            None => {}
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(bad("user information is not allowed in an endpoint"));
         }
-        if path.contains('?') {
+        if parsed.query().is_some() {
             return Err(bad("a query is not allowed in an endpoint"));
         }
-        if path.contains('#') {
+        if parsed.fragment().is_some() {
             return Err(bad("a fragment is not allowed in an endpoint"));
         }
-        let host = split_host_port(authority)
-            .ok_or_else(|| bad("not a URL"))?
-            .0;
+        let host = match parsed.host() {
+            // The address without its brackets; the authority keeps them.
+            Some(url::Host::Ipv6(address)) => address.to_string(),
+            Some(host) => host.to_string(),
+            None => String::new(),
+        };
         if host.is_empty() {
             return Err(bad("it has no host"));
         }
         Ok(Endpoint {
-            scheme: scheme.to_string(),
-            authority: authority.to_ascii_lowercase(),
-            path: if path.is_empty() { "/" } else { path }.to_string(),
+            scheme: parsed.scheme().to_string(),
+            authority: parsed.authority().to_string(),
+            host,
+            port: parsed.port(),
+            path: parsed.path().to_string(),
         })
     }
 
     /// The regional default endpoint of `service` in `region`.
     pub fn regional(service: &str, region: &str, use_ssl: bool) -> Self {
+        let host = format!("{service}.{region}.{}", dns_suffix(region));
         Endpoint {
             scheme: if use_ssl { "https" } else { "http" }.to_string(),
-            authority: format!("{service}.{region}.{}", dns_suffix(region)),
+            authority: host.clone(),
+            host,
+            port: None,
             path: "/".to_string(),
         }
     }
@@ -70,17 +122,20 @@ impl Endpoint {
         &self.scheme
     }
 
-    /// `host[:port]`, lower-cased.
+    /// `host[:port]`, lower-cased; no port when it is the scheme's default.
     pub fn authority(&self) -> &str {
         &self.authority
     }
 
     /// The host, without port or IPv6 brackets.
     pub fn host(&self) -> &str {
-        split_host_port(&self.authority)
-            .map_or("", |(host, _)| host)
-            .trim_start_matches('[')
-            .trim_end_matches(']')
+        &self.host
+    }
+
+    /// The port, the scheme's default (443, 80) when the URL names none.
+    pub fn port(&self) -> u16 {
+        self.port
+            .unwrap_or(if self.scheme == "http" { 80 } else { 443 })
     }
 
     /// The base path (`/` for AWS endpoints).
@@ -92,41 +147,21 @@ impl Endpoint {
     pub fn url(&self) -> String {
         format!("{}://{}{}", self.scheme, self.authority, self.path)
     }
-}
 
-/// `host[:port]` split; `None` when the host has characters a URL host cannot have or the
-/// port is not a number up to 65535. An IPv6 host keeps its brackets.
-pub fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
-    let (host, port) = if authority.starts_with('[') {
-        let close = authority.find(']')?;
-        let (host, rest) = authority.split_at(close + 1);
-        let valid = host[1..close]
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-        if !valid {
-            return None;
-        }
-        (
-            host,
-            rest.strip_prefix(':').or(rest.is_empty().then_some(""))?,
+    /// `scheme://host:port`, the port always written (an IPv6 host in brackets).
+    pub fn origin(&self) -> String {
+        let (open, close) = if self.host.contains(':') {
+            ("[", "]")
+        } else {
+            ("", "")
+        };
+        format!(
+            "{}://{open}{}{close}:{}",
+            self.scheme,
+            self.host,
+            self.port()
         )
-    } else {
-        let (host, port) = authority.rsplit_once(':').unwrap_or((authority, ""));
-        let valid = host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b));
-        if !valid {
-            return None;
-        }
-        (host, port)
-    };
-    if port.is_empty() {
-        return Some((host, None));
     }
-    if !port.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some((host, Some(port.parse().ok()?)))
 }
 
 /// The DNS suffix of the partition `region` belongs to.
@@ -212,5 +247,102 @@ mod tests {
         ] {
             assert!(Endpoint::parse(bad, "endpoint_url").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn each_refusal_says_why() {
+        for (bad, why) in [
+            ("ftp://x", "the scheme must be http or https"),
+            ("localhost:4566", "it has no scheme (http:// or https://)"),
+            ("http:h", "it has no scheme (http:// or https://)"),
+            ("http://user:pw@host", "user information is not allowed"),
+            ("http://@host", "user information is not allowed"),
+            ("http://a@b@host", "user information is not allowed"),
+            ("http://h/?q=1", "a query is not allowed"),
+            ("http://h?", "a query is not allowed"),
+            ("http://h/#f", "a fragment is not allowed"),
+            ("http://h#", "a fragment is not allowed"),
+            ("http://", "it has no host"),
+            ("http:///h", "it has no host"),
+            ("http://h:port", "not a URL"),
+            ("http://a b", "not a URL"),
+            (" http://h", "not a URL"),
+            ("http://h\n", "not a URL"),
+            ("http://h\\x", "not a URL"),
+            ("http://h/a\\b", "not a URL"),
+            ("http://h\u{a0}", "not a URL"),
+            ("http://1.2.3.256", "not a URL"),
+            ("", "not a URL"),
+        ] {
+            let error = Endpoint::parse(bad, "endpoint_url").unwrap_err();
+            let shown = error.to_string();
+            assert!(shown.contains(why), "{bad:?}: {shown}");
+            assert!(shown.contains("endpoint_url"), "{bad:?}: {shown}");
+        }
+    }
+
+    #[test]
+    fn endpoints_read_as_whatwg_urls() {
+        for (url, authority, path, origin) in [
+            (
+                "https://h.example:443",
+                "h.example",
+                "/",
+                "https://h.example:443",
+            ),
+            (
+                "http://h.example:80/",
+                "h.example",
+                "/",
+                "http://h.example:80",
+            ),
+            (
+                "http://h.example:8080",
+                "h.example:8080",
+                "/",
+                "http://h.example:8080",
+            ),
+            (
+                "http://127.1:5000",
+                "127.0.0.1:5000",
+                "/",
+                "http://127.0.0.1:5000",
+            ),
+            (
+                "http://[FD00:EC2:0:0::23]",
+                "[fd00:ec2::23]",
+                "/",
+                "http://[fd00:ec2::23]:80",
+            ),
+            (
+                "https://B\u{fc}cher.example/\u{fc}",
+                "xn--bcher-kva.example",
+                "/%C3%BC",
+                "https://xn--bcher-kva.example:443",
+            ),
+            (
+                "https://h.example/a/./b/../c/",
+                "h.example",
+                "/a/c/",
+                "https://h.example:443",
+            ),
+            (
+                "https://h.example/a{b}",
+                "h.example",
+                "/a%7Bb%7D",
+                "https://h.example:443",
+            ),
+        ] {
+            let e = Endpoint::parse(url, "test").unwrap();
+            assert_eq!(
+                (e.authority(), e.path(), e.origin().as_str()),
+                (authority, path, origin),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            Endpoint::regional("ssm", "eu-west-1", true).origin(),
+            "https://ssm.eu-west-1.amazonaws.com:443"
+        );
     }
 }

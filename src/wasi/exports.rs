@@ -12,7 +12,6 @@ use super::http::WasiTransport;
 use crate::backend::{Backend, Kind, Platform, Targets};
 use crate::config::BackendConfig;
 use crate::connection::{self, Connection, ConnectionSemantics};
-use crate::endpoint::{Endpoint, split_host_port};
 use crate::error::{AwsError, Error, ErrorKind};
 use crate::platform::{Clock, ProcessEnvironment, ProcessFilesystem, SystemClock};
 
@@ -180,7 +179,7 @@ impl Guest for Component {
         .map_err(to_wit_error)?;
         let mut endpoints: Vec<String> = Vec::new();
         for endpoint in std::iter::once(&targets.ssm).chain(&targets.credential_endpoints) {
-            let origin = origin(endpoint);
+            let origin = endpoint.origin();
             if !endpoints.contains(&origin) {
                 endpoints.push(origin);
             }
@@ -195,17 +194,6 @@ impl Guest for Component {
             endpoints,
             read_only_files,
         })
-    }
-}
-
-/// `scheme://host:port` of an endpoint, with the scheme's default port (443, 80) filled in.
-fn origin(endpoint: &Endpoint) -> String {
-    let scheme = endpoint.scheme();
-    let default_port = if scheme == "http" { 80 } else { 443 };
-    match split_host_port(endpoint.authority()) {
-        Some((host, port)) => format!("{scheme}://{host}:{}", port.unwrap_or(default_port)),
-        // Endpoints are validated when resolved; keep whatever this one says.
-        None => format!("{scheme}://{}", endpoint.authority()),
     }
 }
 
