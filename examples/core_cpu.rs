@@ -17,9 +17,10 @@ struct Answer;
 
 impl Transport for Answer {
     fn send(&mut self, _request: Request) -> Result<Response, TransportError> {
+        // `Response::new` is a 200 reply.
         Ok(Response::new(
-            200,
-            br#"{"Parameter": {"Name": "/airflow/variables/v", "Type": "String", "Value": "value", "Version": 1}}"#,
+            br#"{"Parameter": {"Name": "/airflow/variables/v", "Type": "String", "Value": "value", "Version": 1}}"#
+                .to_vec(),
         ))
     }
 }

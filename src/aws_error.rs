@@ -2,13 +2,21 @@
 //! alike: the code (namespace and URL stripped, secrets removed), AWS's message (bounded,
 //! secrets redacted) and the HTTP status. Also the small XML reading both need.
 
+use std::borrow::Cow;
+
 use crate::error::{AwsError, sanitize_foreign};
 use crate::message::Response;
 
 /// The reply's content type, made safe to quote (for messages about unexpected replies).
 pub(crate) fn content_type(response: &Response) -> String {
-    let value = response.headers.get("content-type").unwrap_or("none");
-    sanitize_foreign(value, &[]).chars().take(64).collect()
+    let value = header_text(response, "content-type").unwrap_or(Cow::Borrowed("none"));
+    sanitize_foreign(&value, &[]).chars().take(64).collect()
+}
+
+/// The first value of the reply's header `name`, its bytes read as UTF-8 with replacement.
+fn header_text<'a>(response: &'a Response, name: &str) -> Option<Cow<'a, str>> {
+    let value = response.headers().get(name)?;
+    Some(String::from_utf8_lossy(value.as_bytes()))
 }
 
 /// The code and message of a JSON error body: `__type` (or `code` / `Code`) and `message` (or
@@ -39,36 +47,15 @@ impl JsonError {
     }
 }
 
-/// The reason phrase of the statuses AWS and proxies answer with (RFC 9110).
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        413 => "Content Too Large",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "unknown status",
-    }
-}
-
 /// An AWS error reply in any of its shapes: JSON 1.1 (`__type`, `message`/`Message`), the
 /// `x-amzn-errortype` header, or the XML of query-protocol services (`<Code>`, `<Message>`).
 /// A reply with none of these gets its HTTP status as its code.
 pub fn parse_error(response: &Response, secrets: &[&str]) -> AwsError {
-    let status = response.status;
-    let body = &response.body;
+    let status = response.status().as_u16();
+    let body = response.body();
     let json = JsonError::parse(body);
     let text = std::str::from_utf8(body).ok();
-    let header_code = response.headers.get("x-amzn-errortype").map(str::to_string);
+    let header_code = header_text(response, "x-amzn-errortype").map(Cow::into_owned);
     let code = json
         .kind
         .or(header_code)
@@ -76,7 +63,10 @@ pub fn parse_error(response: &Response, secrets: &[&str]) -> AwsError {
         .map(|c| sanitize_code(&c, secrets))
         .filter(|c| !c.is_empty());
     let Some(code) = code else {
-        let reason = reason_phrase(status);
+        let reason = response
+            .status()
+            .canonical_reason()
+            .unwrap_or("unknown status");
         return AwsError {
             code: status.to_string(),
             message: format!(

@@ -1,104 +1,45 @@
-//! The HTTP messages the core sends and reads: plain data (a request's method, URL parts,
-//! headers, body and timeouts; a reply's status, headers and whole body). A leaf: it imports
-//! nothing of this crate but the endpoint it is addressed to.
-//!
-//! The `http` crate's types did this before at ~40 KB of the component (header-name tables,
-//! URI parsing) for the dozen headers the core ever sets or reads.
+//! The HTTP messages the core sends and reads: the `http` crate's [`http::Request`] and
+//! [`http::Response`] with the whole body as bytes. Requests are built here, addressed to an
+//! endpoint with the `host` header their signature covers, and every header value the core
+//! sets passes [`header_value`], which marks credentials sensitive: `Debug` of a request shows
+//! them as `Sensitive`. Per-request timeouts travel as a request extension
+//! ([`RequestTimeouts`]). A leaf: it imports nothing of this crate but the endpoint it is
+//! addressed to and the error it fails with.
 
-use std::fmt;
 use std::time::Duration;
 
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, HOST, HeaderName, HeaderValue};
+use http::{Method, Uri};
+
 use crate::endpoint::Endpoint;
+use crate::error::{Error, quoted};
+
+/// A request with its whole body.
+pub type Request = http::Request<Vec<u8>>;
+
+/// A whole reply: status, headers and the body the transport read.
+pub type Response = http::Response<Vec<u8>>;
 
 /// The largest reply body the core accepts (SSM values are at most 8 KB).
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
-/// Headers whose values are credentials: `Debug` shows them as `<redacted>`.
-const SENSITIVE: [&str; 3] = [
-    "authorization",
-    "x-amz-security-token",
-    "x-aws-ec2-metadata-token",
+/// The session token of temporary credentials, sent with a signed request.
+pub const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+
+/// The IMDSv2 session token.
+pub const X_AWS_EC2_METADATA_TOKEN: HeaderName =
+    HeaderName::from_static("x-aws-ec2-metadata-token");
+
+/// Headers whose values are credentials: marked sensitive, so `Debug` hides them.
+const SENSITIVE: [HeaderName; 3] = [
+    AUTHORIZATION,
+    X_AMZ_SECURITY_TOKEN,
+    X_AWS_EC2_METADATA_TOKEN,
 ];
 
-/// Header fields in order; names are lower-case ASCII, values visible ASCII (requests) or the
-/// reply's bytes read as UTF-8 with replacement (replies).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Headers(Vec<(String, String)>);
-
-impl Headers {
-    /// The first value of `name` (lower-case).
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Adds a field, keeping any of the same name.
-    pub fn append(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let mut name = name.into();
-        name.make_ascii_lowercase();
-        self.0.push((name, value.into()));
-    }
-
-    /// Sets `name` to `value`, replacing every field of that name.
-    pub fn insert(&mut self, name: &str, value: impl Into<String>) {
-        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        self.append(name, value);
-    }
-
-    /// The fields, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
-    }
-
-    /// How many fields.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Headers {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.0.iter().map(|(name, value)| {
-                let shown = if SENSITIVE.contains(&name.as_str()) {
-                    "<redacted>"
-                } else {
-                    value.as_str()
-                };
-                (name, shown)
-            }))
-            .finish()
-    }
-}
-
-impl IntoIterator for Headers {
-    type Item = (String, String);
-    type IntoIter = std::vec::IntoIter<(String, String)>;
-
-    /// The fields, in order, by value.
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
-    }
-}
-
-impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Headers {
-    fn from_iter<I: IntoIterator<Item = (N, V)>>(fields: I) -> Self {
-        let mut headers = Headers::default();
-        for (name, value) in fields {
-            headers.append(name, value);
-        }
-        headers
-    }
-}
-
-/// Per-request timeouts (credential endpoints such as IMDS want seconds, not SSM's minute).
+/// Per-request timeouts (credential endpoints such as IMDS want seconds, not SSM's minute),
+/// carried in the request's extensions; without them the transport's own (botocore's 60 s
+/// each) apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestTimeouts {
     /// Connecting.
@@ -107,111 +48,51 @@ pub struct RequestTimeouts {
     pub read: Duration,
 }
 
-/// A request: `method scheme://authority path_and_query`, with its `host` header among the
-/// headers (signed as such; a transport may have to move it into the authority).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// `GET`, `POST` or `PUT`.
-    pub method: &'static str,
-    /// `http` or `https`.
-    pub scheme: String,
-    /// `host[:port]`.
-    pub authority: String,
-    /// The path, starting with `/`, and any `?query`.
-    pub path_and_query: String,
-    /// The fields, `host` among them.
-    pub headers: Headers,
-    /// The whole body.
-    pub body: Vec<u8>,
-    /// `None`: the transport's own (botocore's 60 s each).
-    pub timeouts: Option<RequestTimeouts>,
+/// A request to `path_and_query` under `endpoint`'s scheme and authority, with the `host`
+/// header set (signed as such; a transport may have to move it into the authority), then
+/// `headers`, and `content-length` when the method is not `GET`.
+pub fn request(
+    method: Method,
+    endpoint: &Endpoint,
+    path_and_query: &str,
+    headers: &[(HeaderName, &str)],
+    body: Vec<u8>,
+) -> Result<Request, Error> {
+    let uri = Uri::builder()
+        .scheme(endpoint.scheme())
+        .authority(endpoint.authority())
+        .path_and_query(path_and_query)
+        .build()
+        .map_err(|_| {
+            let target = format!("{}{path_and_query}", endpoint.authority());
+            Error::configuration(format!("{} is not a valid request target", quoted(&target)))
+        })?;
+    let mut request = http::Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    let length = (request.method() != Method::GET).then(|| request.body().len().to_string());
+    let fields = request.headers_mut();
+    fields.insert(HOST, header_value(&HOST, endpoint.authority())?);
+    for (name, value) in headers {
+        fields.append(name.clone(), header_value(name, value)?);
+    }
+    if let Some(length) = length {
+        fields.insert(CONTENT_LENGTH, header_value(&CONTENT_LENGTH, &length)?);
+    }
+    Ok(request)
 }
 
-impl Request {
-    /// A request to `path_and_query` under `endpoint`'s scheme and authority, with the `host`
-    /// header set (and `content-length` when there is a body or the method is not `GET`).
-    pub fn new(
-        method: &'static str,
-        endpoint: &Endpoint,
-        path_and_query: impl Into<String>,
-        body: Vec<u8>,
-    ) -> Self {
-        let mut headers = Headers::default();
-        headers.append("host", endpoint.authority());
-        if method != "GET" {
-            headers.append("content-length", body.len().to_string());
-        }
-        Request {
-            method,
-            scheme: endpoint.scheme().to_string(),
-            authority: endpoint.authority().to_string(),
-            path_and_query: path_and_query.into(),
-            headers,
-            body,
-            timeouts: None,
-        }
-    }
-
-    /// The same request with `name: value` added.
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.append(name, value);
-        self
-    }
-
-    /// The path without its query.
-    pub fn path(&self) -> &str {
-        self.path_and_query
-            .split_once('?')
-            .map_or(self.path_and_query.as_str(), |(path, _)| path)
-    }
-
-    /// The query, without `?` (empty when there is none).
-    pub fn query(&self) -> &str {
-        self.path_and_query
-            .split_once('?')
-            .map_or("", |(_, query)| query)
-    }
-
-    /// `scheme://authority/path?query`.
-    pub fn url(&self) -> String {
-        format!(
-            "{}://{}{}",
-            self.scheme, self.authority, self.path_and_query
-        )
-    }
-}
-
-/// A whole reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    /// The HTTP status code.
-    pub status: u16,
-    /// The fields.
-    pub headers: Headers,
-    /// The whole body, read by the transport.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// A reply with `status` and `body` and no headers.
-    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Response {
-            status,
-            headers: Headers::default(),
-            body: body.into(),
-        }
-    }
-
-    /// The same reply with `name: value` added.
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.append(name, value);
-        self
-    }
-
-    /// 2xx.
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
+/// `value` as the value of the header `name`, marked sensitive when `name` carries a
+/// credential. Refused (naming the header, never the value) when it holds a character a header
+/// cannot carry (a control character other than tab).
+pub fn header_value(name: &HeaderName, value: impl AsRef<[u8]>) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::from_bytes(value.as_ref()).map_err(|_| {
+        Error::invalid_value(format!(
+            "the {name} header's value has a character a header cannot carry"
+        ))
+    })?;
+    value.set_sensitive(SENSITIVE.contains(name));
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -219,41 +100,74 @@ mod tests {
     use super::*;
 
     #[test]
-    fn headers_are_case_insensitive_by_lowering_names() {
-        let mut headers: Headers = [("Content-Type", "a"), ("X-Many", "1"), ("x-many", "2")]
-            .into_iter()
-            .collect();
-        assert_eq!(headers.get("content-type"), Some("a"));
-        assert_eq!(headers.get("x-many"), Some("1"));
-        headers.insert("X-MANY", "3");
-        assert_eq!(
-            headers.iter().collect::<Vec<_>>(),
-            [("content-type", "a"), ("x-many", "3")]
-        );
-    }
-
-    #[test]
     fn debug_hides_credential_headers() {
         let endpoint = Endpoint::parse("https://h.example", "test").unwrap();
-        let request = Request::new("POST", &endpoint, "/", b"{}".to_vec())
-            .header("authorization", "AWS4-HMAC-SHA256 Signature=SECRETSIG")
-            .header("x-amz-security-token", "TOKENVALUE")
-            .header("x-aws-ec2-metadata-token", "IMDSTOKEN");
+        let request = request(
+            Method::POST,
+            &endpoint,
+            "/",
+            &[
+                (AUTHORIZATION, "AWS4-HMAC-SHA256 Signature=SECRETSIG"),
+                (X_AMZ_SECURITY_TOKEN, "TOKENVALUE"),
+                (X_AWS_EC2_METADATA_TOKEN, "IMDSTOKEN"),
+            ],
+            b"{}".to_vec(),
+        )
+        .unwrap();
         let shown = format!("{request:?}");
         for secret in ["SECRETSIG", "TOKENVALUE", "IMDSTOKEN"] {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("h.example"), "{shown}");
+        assert_eq!(request.headers()["content-length"], "2");
     }
 
     #[test]
     fn path_query_and_url() {
         let endpoint = Endpoint::parse("http://127.0.0.1:5000", "test").unwrap();
-        let request = Request::new("GET", &endpoint, "/a/b?x=1&y", Vec::new());
-        assert_eq!(request.path(), "/a/b");
-        assert_eq!(request.query(), "x=1&y");
-        assert_eq!(request.url(), "http://127.0.0.1:5000/a/b?x=1&y");
-        assert_eq!(request.headers.get("host"), Some("127.0.0.1:5000"));
-        assert_eq!(request.headers.get("content-length"), None);
+        let request = request(Method::GET, &endpoint, "/a/b?x=1&y", &[], Vec::new()).unwrap();
+        assert_eq!(request.uri().path(), "/a/b");
+        assert_eq!(request.uri().query(), Some("x=1&y"));
+        assert_eq!(request.uri(), "http://127.0.0.1:5000/a/b?x=1&y");
+        assert_eq!(request.headers()["host"], "127.0.0.1:5000");
+        assert_eq!(request.headers().get("content-length"), None);
+    }
+
+    #[test]
+    fn repeated_headers_keep_their_order() {
+        let endpoint = Endpoint::parse("https://h.example", "test").unwrap();
+        let many = HeaderName::from_static("x-many");
+        let request = request(
+            Method::GET,
+            &endpoint,
+            "/",
+            &[(many.clone(), "1"), (many.clone(), "2")],
+            Vec::new(),
+        )
+        .unwrap();
+        let values: Vec<_> = request.headers().get_all(&many).iter().collect();
+        assert_eq!(values, ["1", "2"]);
+        assert_eq!(
+            request.headers()["X-Many"],
+            "1",
+            "names are case-insensitive"
+        );
+    }
+
+    #[test]
+    fn unusable_values_and_targets_are_errors_without_the_value() {
+        let endpoint = Endpoint::parse("https://h.example", "test").unwrap();
+        let error = request(
+            Method::GET,
+            &endpoint,
+            "/",
+            &[(AUTHORIZATION, "SECRET\r\nx-injected: 1")],
+            Vec::new(),
+        )
+        .unwrap_err();
+        assert!(!error.to_string().contains("SECRET"), "{error}");
+        assert!(error.to_string().contains("authorization"), "{error}");
+        let error = request(Method::GET, &endpoint, "/a b", &[], Vec::new()).unwrap_err();
+        assert!(error.to_string().contains("h.example/a b"), "{error}");
     }
 }

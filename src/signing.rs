@@ -20,12 +20,16 @@ use std::time::SystemTime;
 
 use aws_sigv4::sign::v4::generate_signing_key;
 use hmac::{Hmac, KeyInit, Mac};
+use http::header::{AUTHORIZATION, HeaderName};
 use sha2::{Digest, Sha256};
 
 use crate::credentials::Credentials;
 use crate::error::Error;
-use crate::message::Request;
+use crate::message::{Request, X_AMZ_SECURITY_TOKEN, header_value};
 use crate::timestamp::amz_date;
+
+/// The time of a signature.
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
 
 /// Headers left out of the signature: the signature itself, those proxies change
 /// (`aws-sigv4`'s defaults), and `content-length`, which hosts and proxies may re-frame
@@ -124,12 +128,18 @@ impl SigningKeys {
             authorization.push_str(part);
         }
 
-        let headers = &mut request.headers;
-        headers.insert("x-amz-date", date_time);
-        if let Some(token) = session_token {
-            headers.insert("x-amz-security-token", token);
+        // Through `header_value`: the token and the signature are marked sensitive.
+        let date = header_value(&X_AMZ_DATE, &date_time)?;
+        let token = session_token
+            .map(|token| header_value(&X_AMZ_SECURITY_TOKEN, token))
+            .transpose()?;
+        let authorization = header_value(&AUTHORIZATION, &authorization)?;
+        let headers = request.headers_mut();
+        headers.insert(X_AMZ_DATE, date);
+        if let Some(token) = token {
+            headers.insert(X_AMZ_SECURITY_TOKEN, token);
         }
-        headers.insert("authorization", authorization);
+        headers.insert(AUTHORIZATION, authorization);
         Ok(())
     }
 
@@ -167,19 +177,16 @@ fn canonical_request(
     date_time: &str,
     session_token: Option<&str>,
 ) -> Result<(String, String), Error> {
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers.len() + 2);
-    for (name, value) in request.headers.iter() {
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 2);
+    for (name, value) in request.headers() {
+        let name = name.as_str();
         if UNSIGNED_HEADERS.contains(&name) || name == "x-amz-date" {
             continue;
         }
-        if !value
-            .bytes()
-            .all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
-        {
-            return Err(Error::invalid_value(
-                "a request header is not visible ASCII",
-            ));
-        }
+        // Visible ASCII, spaces and tabs only.
+        let value = value
+            .to_str()
+            .map_err(|_| Error::invalid_value("a request header is not visible ASCII"))?;
         headers.push((name, value));
     }
     headers.push(("x-amz-date", date_time));
@@ -194,11 +201,11 @@ fn canonical_request(
     headers.sort_by(|a, b| a.0.cmp(b.0));
 
     let mut out = String::with_capacity(256);
-    out.push_str(request.method);
+    out.push_str(request.method().as_str());
     out.push('\n');
-    push_encoded(&mut out, &normalized_path(request.path()), true);
+    push_encoded(&mut out, &normalized_path(request.uri().path()), true);
     out.push('\n');
-    push_canonical_query(&mut out, request.query());
+    push_canonical_query(&mut out, request.uri().query().unwrap_or(""));
     out.push('\n');
 
     let mut signed = String::with_capacity(headers.len() * 16);
@@ -221,7 +228,7 @@ fn canonical_request(
     out.push_str("\n\n");
     out.push_str(&signed);
     out.push('\n');
-    out.push_str(ascii(&hex(&Sha256::digest(&request.body))));
+    out.push_str(ascii(&hex(&Sha256::digest(request.body()))));
     Ok((out, signed))
 }
 

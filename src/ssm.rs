@@ -1,15 +1,20 @@
 //! The SSM wire protocol (JSON 1.1): `GetParameter` requests, and replies turned into a value,
 //! "not found", or a typed error.
 
+use http::Method;
+use http::header::{CONTENT_TYPE as CONTENT_TYPE_HEADER, HeaderName};
 use serde::{Deserialize, Serialize};
 
 use crate::aws_error::{content_type, parse_error};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::message::{MAX_RESPONSE_BYTES, Request, Response};
+use crate::message::{self, MAX_RESPONSE_BYTES, Request, Response};
 
 /// The JSON 1.1 content type SSM speaks.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// The operation a JSON 1.1 request asks for.
+const X_AMZ_TARGET: HeaderName = HeaderName::from_static("x-amz-target");
 
 /// A `GetParameter` request body.
 #[derive(Serialize)]
@@ -30,7 +35,7 @@ struct GetParametersInput<'a> {
 }
 
 /// An unsigned `GetParameter` request for `name` with `WithDecryption: true`.
-pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> Request {
+pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> Result<Request, Error> {
     let input = GetParameterInput {
         name,
         with_decryption: true,
@@ -42,7 +47,7 @@ pub fn get_parameter_request(endpoint: &Endpoint, name: &str) -> Request {
 pub const MAX_BATCH: usize = 10;
 
 /// An unsigned `GetParameters` request for up to [`MAX_BATCH`] names, with decryption.
-pub fn get_parameters_request(endpoint: &Endpoint, names: &[String]) -> Request {
+pub fn get_parameters_request(endpoint: &Endpoint, names: &[String]) -> Result<Request, Error> {
     let input = GetParametersInput {
         names,
         with_decryption: true,
@@ -84,13 +89,13 @@ pub fn parse_get_parameters(
     requested: &[String],
     secrets: &[&str],
 ) -> Result<Vec<Option<String>>, Error> {
-    let body = &response.body;
+    let body = response.body();
     if body.len() > MAX_RESPONSE_BYTES {
         return Err(Error::transport(format!(
             "the SSM reply is larger than {MAX_RESPONSE_BYTES} bytes"
         )));
     }
-    if !response.is_success() {
+    if !response.status().is_success() {
         return Err(Error::aws(parse_error(response, secrets)));
     }
     let output: GetParametersOutput = serde_json::from_slice(body).map_err(|e| {
@@ -120,10 +125,9 @@ pub fn parse_get_parameters(
         .collect())
 }
 
-fn json_request(endpoint: &Endpoint, target: &str, body: Vec<u8>) -> Request {
-    Request::new("POST", endpoint, endpoint.path(), body)
-        .header("content-type", CONTENT_TYPE)
-        .header("x-amz-target", target)
+fn json_request(endpoint: &Endpoint, target: &str, body: Vec<u8>) -> Result<Request, Error> {
+    let headers = [(CONTENT_TYPE_HEADER, CONTENT_TYPE), (X_AMZ_TARGET, target)];
+    message::request(Method::POST, endpoint, endpoint.path(), &headers, body)
 }
 
 /// A `GetParameter` reply: `{"Parameter": {"Value": "..."}}`; other members are not read.
@@ -144,13 +148,13 @@ struct Parameter {
 /// `secrets` are the credentials in play: they are removed from any AWS message quoted in an
 /// error. Nothing of a reply body other than AWS's error code and message is ever quoted.
 pub fn parse_get_parameter(response: &Response, secrets: &[&str]) -> Result<Option<String>, Error> {
-    let body = &response.body;
+    let body = response.body();
     if body.len() > MAX_RESPONSE_BYTES {
         return Err(Error::transport(format!(
             "the SSM reply is larger than {MAX_RESPONSE_BYTES} bytes"
         )));
     }
-    if !response.is_success() {
+    if !response.status().is_success() {
         let error = parse_error(response, secrets);
         return match error.code.as_str() {
             "ParameterNotFound" => Ok(None),
@@ -187,7 +191,11 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn reply(status: u16, body: &str) -> Response {
-        Response::new(status, body).header("content-type", CONTENT_TYPE)
+        http::Response::builder()
+            .status(status)
+            .header("content-type", CONTENT_TYPE)
+            .body(body.into())
+            .unwrap()
     }
 
     #[test]
@@ -195,7 +203,10 @@ mod tests {
         let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
         for name in ["/a/b", "q\"uote\\back", "tab\tnl\n\u{1}", "é/✓", ""] {
             let want = serde_json::json!({ "Name": name, "WithDecryption": true }).to_string();
-            assert_eq!(get_parameter_request(&endpoint, name).body, want.as_bytes());
+            assert_eq!(
+                *get_parameter_request(&endpoint, name).unwrap().body(),
+                want.as_bytes()
+            );
         }
         for names in [
             vec![],
@@ -204,7 +215,7 @@ mod tests {
         ] {
             let want = serde_json::json!({ "Names": names, "WithDecryption": true }).to_string();
             assert_eq!(
-                get_parameters_request(&endpoint, &names).body,
+                *get_parameters_request(&endpoint, &names).unwrap().body(),
                 want.as_bytes()
             );
         }
@@ -213,26 +224,20 @@ mod tests {
     #[test]
     fn request_is_a_json_get_parameter_with_decryption() {
         let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
-        let req = get_parameter_request(&endpoint, "/airflow/variables/x");
-        assert_eq!(req.method, "POST");
-        assert_eq!(req.url(), "https://ssm.eu-west-1.amazonaws.com/");
-        assert_eq!(
-            req.headers.get("host").unwrap(),
-            "ssm.eu-west-1.amazonaws.com"
-        );
-        assert_eq!(
-            req.headers.get("x-amz-target").unwrap(),
-            "AmazonSSM.GetParameter"
-        );
-        assert_eq!(req.headers.get("content-type").unwrap(), CONTENT_TYPE);
-        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+        let req = get_parameter_request(&endpoint, "/airflow/variables/x").unwrap();
+        assert_eq!(req.method(), "POST");
+        assert_eq!(req.uri(), "https://ssm.eu-west-1.amazonaws.com/");
+        assert_eq!(req.headers()["host"], "ssm.eu-west-1.amazonaws.com");
+        assert_eq!(req.headers()["x-amz-target"], "AmazonSSM.GetParameter");
+        assert_eq!(req.headers()["content-type"], CONTENT_TYPE);
+        let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
         assert_eq!(
             body,
             serde_json::json!({"Name": "/airflow/variables/x", "WithDecryption": true})
         );
         assert_eq!(
-            req.headers.get("content-length").unwrap(),
-            req.body.len().to_string().as_str()
+            req.headers()["content-length"],
+            req.body().len().to_string().as_str()
         );
     }
 
@@ -323,7 +328,7 @@ mod tests {
             assert_eq!(e.kind(), &ErrorKind::InvalidValue, "{body}");
             assert!(!e.to_string().contains("SECRETVALUE"), "{e}");
         }
-        let non_utf8 = Response::new(200, vec![0xff, 0xfe, b'{']);
+        let non_utf8 = Response::new(vec![0xff, 0xfe, b'{']);
         assert_eq!(
             parse_get_parameter(&non_utf8, &[]).unwrap_err().kind(),
             &ErrorKind::InvalidValue
@@ -352,12 +357,9 @@ mod tests {
     fn get_parameters_aligns_values_with_the_names_asked() {
         let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
         let names: Vec<String> = ["/a", "/b", "/c:2"].iter().map(|s| s.to_string()).collect();
-        let req = get_parameters_request(&endpoint, &names);
-        assert_eq!(
-            req.headers.get("x-amz-target").unwrap(),
-            "AmazonSSM.GetParameters"
-        );
-        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+        let req = get_parameters_request(&endpoint, &names).unwrap();
+        assert_eq!(req.headers()["x-amz-target"], "AmazonSSM.GetParameters");
+        let body: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
         assert_eq!(
             body,
             serde_json::json!({"Names": ["/a", "/b", "/c:2"], "WithDecryption": true})

@@ -13,6 +13,30 @@ use crate::platform::{Clock, Filesystem, Transport, TransportError};
 /// One scripted answer.
 pub type Reply = Result<Response, TransportError>;
 
+/// A reply with `status` and `body` and no headers.
+///
+/// # Panics
+///
+/// When `status` is not an HTTP status (100-999).
+pub fn reply(status: u16, body: impl Into<Vec<u8>>) -> Response {
+    let mut reply = Response::new(body.into());
+    *reply.status_mut() = http::StatusCode::from_u16(status).expect("an HTTP status");
+    reply
+}
+
+/// `reply` with the header `name: value` added.
+///
+/// # Panics
+///
+/// When `name` or `value` cannot be a header.
+pub fn with_header(mut reply: Response, name: &str, value: &str) -> Response {
+    reply.headers_mut().append(
+        http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+        http::HeaderValue::from_str(value).expect("a header value"),
+    );
+    reply
+}
+
 /// A transport that answers from a script, in order, and records every request it is sent.
 pub struct ScriptedTransport {
     replies: VecDeque<Reply>,

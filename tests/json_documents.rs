@@ -12,6 +12,7 @@ use ssm_secrets::message::Response;
 use ssm_secrets::ssm::{
     CONTENT_TYPE, get_parameter_request, get_parameters_request, parse_get_parameter,
 };
+use ssm_secrets::test_util::with_header;
 
 const VALID: &[&str] = &[
     "null",
@@ -70,7 +71,11 @@ const INVALID: &[&str] = &[
 ];
 
 fn reply(body: impl Into<Vec<u8>>) -> Response {
-    Response::new(200, body.into()).header("content-type", CONTENT_TYPE)
+    with_header(
+        ssm_secrets::test_util::reply(200, body),
+        "content-type",
+        CONTENT_TYPE,
+    )
 }
 
 /// The message of the error a `GetParameter` reply with this body gives.
@@ -232,7 +237,7 @@ fn request_bodies_escape_names_as_json_does() {
         .map(String::from),
     );
     for s in &samples {
-        let body = get_parameter_request(&endpoint, s).body;
+        let body = get_parameter_request(&endpoint, s).unwrap().into_body();
         let want = format!(r#"{{"Name":{},"WithDecryption":true}}"#, escaped(s));
         assert_eq!(String::from_utf8(body).unwrap(), want, "{s:?}");
     }
@@ -242,7 +247,7 @@ fn request_bodies_escape_names_as_json_does() {
 fn request_bodies_read_back() {
     let endpoint = Endpoint::regional("ssm", "eu-west-1", true);
     for s in ["x", "a\"b", "\u{0}\u{7f}\u{e9}\u{1F600}", "\\u0041"] {
-        let body = get_parameter_request(&endpoint, s).body;
+        let body = get_parameter_request(&endpoint, s).unwrap().into_body();
         let read: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(read["Name"], s);
     }
@@ -256,7 +261,9 @@ fn batch_request_bodies_are_compact_json_in_order() {
         vec!["/a".to_string()],
         vec!["/a".into(), "b\"c".into(), "/d:2".into()],
     ] {
-        let body = get_parameters_request(&endpoint, &names).body;
+        let body = get_parameters_request(&endpoint, &names)
+            .unwrap()
+            .into_body();
         let list: Vec<String> = names.iter().map(|n| escaped(n)).collect();
         let want = format!(r#"{{"Names":[{}],"WithDecryption":true}}"#, list.join(","));
         assert_eq!(String::from_utf8(body).unwrap(), want);

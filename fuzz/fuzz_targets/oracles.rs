@@ -73,9 +73,10 @@ pub fn ssm_response(data: &[u8]) {
         return;
     };
     let status = [200, 400, 403, 429, 500, 502, 503][usize::from(selector) % 7];
-    let mut response = ssm_secrets::message::Response::new(status, body);
+    let mut response = ssm_secrets::test_util::reply(status, body);
     if selector & 0x80 != 0 {
-        response = response.header("x-amzn-errortype", "ThrottlingException:http://internal");
+        let code = "ThrottlingException:http://internal";
+        response = ssm_secrets::test_util::with_header(response, "x-amzn-errortype", code);
     }
     if let Err(e) = ssm_secrets::ssm::parse_get_parameter(&response, &["FUZZSECRET"]) {
         assert!(!e.to_string().contains("FUZZSECRET"), "{e}");
@@ -91,7 +92,7 @@ pub fn sts_response(data: &[u8]) {
         return;
     };
     let status = if selector & 1 == 0 { 200 } else { 403 };
-    let response = ssm_secrets::message::Response::new(status, body);
+    let response = ssm_secrets::test_util::reply(status, body);
     if let Err(e) = sts::parse_credentials(&response, &["FUZZSECRET"]) {
         assert!(!e.to_string().contains("FUZZSECRET"), "{e}");
     }

@@ -107,6 +107,11 @@ impl EgressPolicy {
 }
 
 /// `(scheme, lower-case host, port)` with the scheme's default port filled in.
+///
+/// Judged with `http`'s URI semantics, not `url`'s: the destination arrives as an `http::Uri`
+/// and the connector dials exactly its `host()` and `port_u16()`, so the policy reads the
+/// authority as what will be reached, with no second parser to disagree (the allowed side is
+/// the component's `Endpoint`, already in `url`'s canonical form, which this reads the same).
 fn split_authority(scheme: &str, authority: &str) -> Option<(String, String, u16)> {
     let scheme = scheme.to_ascii_lowercase();
     let authority: http::uri::Authority = authority.parse().ok()?;
@@ -273,7 +278,8 @@ impl WasiHttpHooks for EgressHooks {
                     });
                 }
             };
-            let reply = ssm_secrets::message::Response::new(status, body.to_vec());
+            let mut reply = ssm_secrets::message::Response::new(body.to_vec());
+            *reply.status_mut() = parts.status;
             let code = ssm_secrets::aws_error::parse_error(&reply, &[]).code;
             gate.completed(
                 &operation,

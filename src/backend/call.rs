@@ -22,7 +22,7 @@ pub(super) struct Operation<'a, T> {
     /// For messages, e.g. `GetParameter`.
     pub name: &'static str,
     /// The unsigned request.
-    pub request: &'a dyn Fn() -> Request,
+    pub request: &'a dyn Fn() -> Result<Request, Error>,
     /// The reply (with the secrets to keep out of errors).
     pub parse: Parse<'a, T>,
 }
@@ -149,8 +149,11 @@ impl Backend {
             server_date: None,
             signed_at,
         };
-        let mut request = (operation.request)();
-        request.timeouts = Some(RequestTimeouts {
+        let mut request = match (operation.request)() {
+            Ok(request) => request,
+            Err(e) => return done(Err(e)),
+        };
+        request.extensions_mut().insert(RequestTimeouts {
             connect: self.config.aws.connect_timeout.unwrap_or(DEFAULT_TIMEOUT),
             read: self.config.aws.read_timeout.unwrap_or(DEFAULT_TIMEOUT),
         });
@@ -183,7 +186,7 @@ impl Backend {
         let header = |name: &str| {
             result
                 .is_err()
-                .then(|| response.headers.get(name))
+                .then(|| response.headers().get(name)?.to_str().ok())
                 .flatten()
         };
         Exchange {

@@ -6,28 +6,28 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
 use crate::error::ErrorKind;
-use crate::message::{Request, Response};
+use crate::message::{Request, RequestTimeouts};
 use crate::platform::TransportError;
-use crate::test_util::{FakeClock, Reply, ScriptedTransport};
+use crate::test_util::{FakeClock, Reply, ScriptedTransport, reply};
 
 const START: u64 = 1_795_000_000;
 
 fn value(v: &str) -> Reply {
-    Ok(Response::new(
+    Ok(reply(
         200,
         format!(r#"{{"Parameter": {{"Value": "{v}"}}}}"#),
     ))
 }
 
 fn aws(status: u16, code: &str) -> Reply {
-    Ok(Response::new(
+    Ok(reply(
         status,
         format!(r#"{{"__type": "{code}", "message": "m"}}"#),
     ))
 }
 
 fn with_header(reply: Reply, name: &str, value: &str) -> Reply {
-    reply.map(|r| r.header(name, value))
+    reply.map(|r| crate::test_util::with_header(r, name, value))
 }
 
 fn dropped() -> Reply {
@@ -205,7 +205,7 @@ fn a_skewed_clock_is_corrected_from_the_date_header_and_kept() {
     assert_eq!(r.result.unwrap().as_deref(), Some("v"));
     assert_eq!(r.requests.len(), 2);
     assert!(r.sleeps.is_empty(), "a skew retry is immediate");
-    let date = |req: &Request| req.headers.get("x-amz-date").unwrap().to_string();
+    let date = |req: &Request| req.headers()["x-amz-date"].to_str().unwrap().to_string();
     assert_eq!(date(&r.requests[0]), "20261118T110640Z");
     assert_eq!(date(&r.requests[1]), "20261118T120640Z");
     let r = run_with(&mut backend, &clock, vec![]);
@@ -236,13 +236,13 @@ fn timeouts_from_config_kwargs_travel_with_the_request() {
         r#"{"config_kwargs": {"connect_timeout": 3, "read_timeout": 7.5}}"#,
         vec![],
     );
-    let t = r.requests[0].timeouts.unwrap();
+    let t = r.requests[0].extensions().get::<RequestTimeouts>().unwrap();
     assert_eq!(
         (t.connect, t.read),
         (Duration::from_secs(3), Duration::from_millis(7500))
     );
     let r = run("{}", vec![]);
-    let t = r.requests[0].timeouts.unwrap();
+    let t = r.requests[0].extensions().get::<RequestTimeouts>().unwrap();
     assert_eq!(
         (t.connect, t.read),
         (Duration::from_secs(60), Duration::from_secs(60))
@@ -285,8 +285,11 @@ impl Ssm {
 
 impl Transport for Ssm {
     fn send(&mut self, request: Request) -> Reply {
-        let target = request.headers.get("x-amz-target").unwrap().to_string();
-        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        let target = request.headers()["x-amz-target"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body: serde_json::Value = serde_json::from_slice(request.body()).unwrap();
         if target == "AmazonSSM.GetParameter" {
             let name = body["Name"].as_str().unwrap().to_string();
             self.calls.push((target, vec![name.clone()]));
@@ -318,7 +321,7 @@ impl Transport for Ssm {
             .map(|n| serde_json::json!({"Name": n, "Type": "String", "Value": self.store[*n]}))
             .collect();
         let body = serde_json::json!({"Parameters": parameters, "InvalidParameters": missing});
-        Ok(Response::new(200, body.to_string()))
+        Ok(reply(200, body.to_string()))
     }
 }
 

@@ -18,7 +18,7 @@ pub(super) fn fetch(
     ctx: &mut FetchContext<'_>,
 ) -> Result<Credentials, Error> {
     let endpoint = sts_endpoint(sts, ctx.region);
-    let mut request = sts::request(&endpoint, sts::assume_role_form(role_arn, kwargs));
+    let mut request = sts::request(&endpoint, sts::assume_role_form(role_arn, kwargs))?;
     sign_request(&mut request, base, ctx.region, "sts", ctx.now)?;
     let response = ctx.transport.send(request).map_err(|e| {
         Error::credentials(format!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::{Credentials, parse_json_credentials};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::message::{Request, RequestTimeouts};
+use crate::message::{self, RequestTimeouts};
 use crate::platform::{Environment, Filesystem, Transport};
 
 /// The ECS task metadata address.
@@ -75,17 +75,22 @@ impl ContainerSource {
             })?),
             None => self.token.clone(),
         };
-        let mut request = Request::new("GET", &self.endpoint, self.endpoint.path(), Vec::new());
-        if let Some(token) = token {
-            let token = token.trim();
-            if token.contains(['\r', '\n']) {
-                return Err(Error::credentials(
-                    "container credentials: the authorization token has a line break",
-                ));
-            }
-            request = request.header("authorization", token);
+        let token = token.as_deref().map(str::trim);
+        if token.is_some_and(|token| token.contains(['\r', '\n'])) {
+            return Err(Error::credentials(
+                "container credentials: the authorization token has a line break",
+            ));
         }
-        request.timeouts = Some(RequestTimeouts {
+        let authorization = token.map(|token| (http::header::AUTHORIZATION, token));
+        let mut request = message::request(
+            http::Method::GET,
+            &self.endpoint,
+            self.endpoint.path(),
+            authorization.as_slice(),
+            Vec::new(),
+        )
+        .map_err(|e| Error::credentials(format!("container credentials: {}", e.message())))?;
+        request.extensions_mut().insert(RequestTimeouts {
             connect: Duration::from_secs(2),
             read: Duration::from_secs(2),
         });
@@ -96,13 +101,13 @@ impl ContainerSource {
                 e.message
             ))
         })?;
-        if !response.is_success() {
+        if !response.status().is_success() {
             return Err(Error::credentials(format!(
                 "container credentials endpoint answered HTTP {}",
-                response.status
+                response.status().as_u16()
             )));
         }
-        parse_json_credentials(&response.body, "container credentials")
+        parse_json_credentials(response.body(), "container credentials")
     }
 }
 

@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
+use http::Method;
+use http::header::{CONTENT_LENGTH, HeaderName};
+
 use super::{Credentials, parse_json_credentials};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::message::{Request, RequestTimeouts};
+use crate::message::{self, Request, RequestTimeouts, X_AWS_EC2_METADATA_TOKEN};
 use crate::platform::{Environment, Transport};
 
 const TOKEN_PATH: &str = "/latest/api/token";
@@ -50,17 +53,21 @@ impl ImdsSource {
         &self.endpoint
     }
 
-    fn request(&self, method: &'static str, path: &str, header: (&str, &str)) -> Request {
-        let mut request =
-            Request::new(method, &self.endpoint, path, Vec::new()).header(header.0, header.1);
-        if method == "GET" {
-            request = request.header("content-length", "0");
-        }
-        request.timeouts = Some(RequestTimeouts {
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        header: (HeaderName, &str),
+    ) -> Result<Request, Error> {
+        let length = (method == Method::GET).then_some((CONTENT_LENGTH, "0"));
+        let headers: Vec<_> = std::iter::once(header).chain(length).collect();
+        let mut request = message::request(method, &self.endpoint, path, &headers, Vec::new())
+            .map_err(|e| Error::credentials(format!("instance metadata: {}", e.message())))?;
+        request.extensions_mut().insert(RequestTimeouts {
             connect: Duration::from_secs(1),
             read: Duration::from_secs(1),
         });
-        request
+        Ok(request)
     }
 
     fn exchange(
@@ -76,13 +83,13 @@ impl ImdsSource {
                 e.message
             ))
         })?;
-        if !response.is_success() {
+        if !response.status().is_success() {
             return Err(Error::credentials(format!(
                 "instance metadata answered HTTP {} ({what})",
-                response.status
+                response.status().as_u16()
             )));
         }
-        String::from_utf8(response.body)
+        String::from_utf8(response.into_body())
             .map_err(|_| Error::credentials(format!("instance metadata sent non-UTF-8 ({what})")))
     }
 
@@ -91,10 +98,13 @@ impl ImdsSource {
         let token = self.exchange(
             transport,
             self.request(
-                "PUT",
+                Method::PUT,
                 TOKEN_PATH,
-                ("x-aws-ec2-metadata-token-ttl-seconds", "21600"),
-            ),
+                (
+                    HeaderName::from_static("x-aws-ec2-metadata-token-ttl-seconds"),
+                    "21600",
+                ),
+            )?,
             "session token",
         )?;
         let token = token.trim();
@@ -105,7 +115,7 @@ impl ImdsSource {
         }
         let roles = self.exchange(
             transport,
-            self.request("GET", ROLE_PATH, ("x-aws-ec2-metadata-token", token)),
+            self.request(Method::GET, ROLE_PATH, (X_AWS_EC2_METADATA_TOKEN, token))?,
             "role name",
         )?;
         let role = roles
@@ -125,10 +135,10 @@ impl ImdsSource {
         let body = self.exchange(
             transport,
             self.request(
-                "GET",
+                Method::GET,
                 &format!("{ROLE_PATH}{role}"),
-                ("x-aws-ec2-metadata-token", token),
-            ),
+                (X_AWS_EC2_METADATA_TOKEN, token),
+            )?,
             "role credentials",
         )?;
         parse_json_credentials(body.as_bytes(), "instance metadata")

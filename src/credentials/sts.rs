@@ -8,7 +8,7 @@ use super::Credentials;
 use crate::aws_error::{parse_error, xml_text};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::message::{MAX_RESPONSE_BYTES, Request, Response};
+use crate::message::{self, MAX_RESPONSE_BYTES, Request, Response};
 
 /// Airflow's default `RoleSessionName`: `slugify("Airflow_" + conn_id)` for the backend's
 /// synthetic connection.
@@ -95,22 +95,28 @@ fn encode(pairs: &[(String, String)]) -> String {
 }
 
 /// A POST of `form` to the STS endpoint (unsigned; `AssumeRole` is signed by the caller).
-pub fn request(endpoint: &Endpoint, form: String) -> Request {
-    Request::new("POST", endpoint, endpoint.path(), form.into_bytes()).header(
-        "content-type",
-        "application/x-www-form-urlencoded; charset=utf-8",
+pub fn request(endpoint: &Endpoint, form: String) -> Result<Request, Error> {
+    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
+    let headers = [(http::header::CONTENT_TYPE, content_type)];
+    let body = form.into_bytes();
+    message::request(
+        http::Method::POST,
+        endpoint,
+        endpoint.path(),
+        &headers,
+        body,
     )
 }
 
 /// The credentials in an STS reply, or its error. `secrets` are removed from quoted messages.
 pub fn parse_credentials(response: &Response, secrets: &[&str]) -> Result<Credentials, Error> {
-    if response.body.len() > MAX_RESPONSE_BYTES {
+    if response.body().len() > MAX_RESPONSE_BYTES {
         return Err(Error::transport("the STS reply is too large"));
     }
-    if !response.is_success() {
+    if !response.status().is_success() {
         return Err(Error::aws(parse_error(response, secrets)));
     }
-    let text = std::str::from_utf8(&response.body)
+    let text = std::str::from_utf8(response.body())
         .map_err(|_| Error::invalid_value("the STS reply is not UTF-8"))?;
     let block = xml_text(text, "Credentials")
         .ok_or_else(|| Error::invalid_value("the STS reply has no <Credentials>"))?;
@@ -178,7 +184,7 @@ mod tests {
     }
 
     fn reply(status: u16, body: &str) -> Response {
-        Response::new(status, body)
+        crate::test_util::reply(status, body)
     }
 
     #[test]

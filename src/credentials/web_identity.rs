@@ -30,7 +30,7 @@ pub(super) fn fetch(
     let request = sts::request(
         &endpoint,
         sts::web_identity_form(role_arn, session_name, token, kwargs),
-    );
+    )?;
     let response = ctx.transport.send(request).map_err(|e| {
         Error::credentials(format!(
             "STS AssumeRoleWithWebIdentity at {} failed: {}",

@@ -1,8 +1,11 @@
 //! [`Transport`] over `wasi:http/outgoing-handler`: one blocking request/response exchange, with
-//! timeouts passed as request options and the reply body read up to a bound.
+//! timeouts passed as request options and the reply body read up to a bound. The only code
+//! that turns the core's `http` messages into `wasi:http` resources and back.
 
 use std::time::Duration;
 
+use http::header::HeaderName;
+use http::{HeaderMap, StatusCode};
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
     ErrorCode, Fields, HeaderError, IncomingBody, Method, OutgoingBody, OutgoingRequest,
@@ -10,7 +13,7 @@ use wasip2::http::types::{
 };
 use wasip2::io::streams::StreamError;
 
-use crate::message::{MAX_RESPONSE_BYTES, Request, Response};
+use crate::message::{MAX_RESPONSE_BYTES, Request, RequestTimeouts, Response, header_value};
 use crate::platform::{Transport, TransportError};
 
 /// botocore's default connect and read timeouts.
@@ -53,16 +56,17 @@ const WRITE_CHUNK: usize = 4096;
 impl Transport for WasiTransport {
     fn send(&mut self, request: Request) -> Result<Response, TransportError> {
         let (connect_timeout, read_timeout) = request
-            .timeouts
+            .extensions()
+            .get::<RequestTimeouts>()
             .map_or((self.connect_timeout, self.read_timeout), |t| {
                 (t.connect, t.read)
             });
         // `host` is forbidden in wasi:http: the authority carries it (and was signed as such).
         let headers: Vec<(String, Vec<u8>)> = request
-            .headers
-            .into_iter()
-            .filter(|(name, _)| name != "host")
-            .map(|(name, value)| (name, value.into_bytes()))
+            .headers()
+            .iter()
+            .filter(|(name, _)| *name != http::header::HOST)
+            .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
             .collect();
         let fields = Fields::from_list(&headers).map_err(|e| {
             fail(match e {
@@ -72,22 +76,25 @@ impl Transport for WasiTransport {
             })
         })?;
         let outgoing = OutgoingRequest::new(fields);
-        let method = match request.method {
-            "GET" => Method::Get,
-            "POST" => Method::Post,
-            "PUT" => Method::Put,
-            "HEAD" => Method::Head,
-            other => Method::Other(other.to_string()),
+        let method = match *request.method() {
+            http::Method::GET => Method::Get,
+            http::Method::POST => Method::Post,
+            http::Method::PUT => Method::Put,
+            http::Method::HEAD => Method::Head,
+            ref other => Method::Other(other.as_str().to_string()),
         };
-        let scheme = match request.scheme.as_str() {
-            "http" => Scheme::Http,
+        let uri = request.uri();
+        let scheme = match uri.scheme_str() {
+            Some("http") => Scheme::Http,
             _ => Scheme::Https,
         };
+        let authority = uri.authority().map(|a| a.as_str());
+        let path_with_query = uri.path_and_query().map_or("/", |p| p.as_str());
         outgoing
             .set_method(&method)
             .and_then(|()| outgoing.set_scheme(Some(&scheme)))
-            .and_then(|()| outgoing.set_authority(Some(&request.authority)))
-            .and_then(|()| outgoing.set_path_with_query(Some(&request.path_and_query)))
+            .and_then(|()| outgoing.set_authority(authority))
+            .and_then(|()| outgoing.set_path_with_query(Some(path_with_query)))
             .map_err(|()| fail("the request line was refused"))?;
 
         // Timeouts travel only when configured: wasmtime-wasi-http 48 reads the
@@ -115,7 +122,7 @@ impl Transport for WasiTransport {
                 break result;
             }
         };
-        if let Err(write_error) = write_body(outgoing_body, &request.body) {
+        if let Err(write_error) = write_body(outgoing_body, request.body()) {
             // A refused or failed exchange closes the body stream; the reply says why.
             return Err(match wait() {
                 Ok(Err(code)) => describe(code),
@@ -126,31 +133,39 @@ impl Transport for WasiTransport {
             .map_err(|()| fail("the reply was already taken"))?
             .map_err(describe)?;
 
-        let headers: crate::message::Headers = incoming
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(name, value)| {
-                let value = String::from_utf8(value)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                (name, value)
-            })
-            .collect();
+        let status = StatusCode::from_u16(incoming.status())
+            .map_err(|_| fail("the reply's status is not an HTTP status"))?;
+        let headers = reply_headers(incoming.headers().entries());
         let length = headers
-            .get("content-length")
-            .and_then(|n| n.trim().parse::<usize>().ok());
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|n| n.to_str().ok()?.trim().parse::<usize>().ok());
         let body = read_body(
             incoming
                 .consume()
                 .map_err(|()| fail("the reply body could not be opened"))?,
             length,
         )?;
-        Ok(Response {
-            status: incoming.status(),
-            headers,
-            body,
-        })
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        Ok(response)
     }
+}
+
+/// The reply's fields as a header map, credentials marked sensitive as in requests. A field
+/// `http` refuses (a name or value no HTTP/1.1 reply can carry, which the host would not have
+/// passed on) is left out: none of the fields the core reads can be one.
+fn reply_headers(entries: Vec<(String, Vec<u8>)>) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(entries.len());
+    for (name, value) in entries {
+        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        if let Ok(value) = header_value(&name, value) {
+            headers.append(name, value);
+        }
+    }
+    headers
 }
 
 /// Writes the whole body in chunks the stream accepts, then finishes it.
