@@ -27,14 +27,17 @@ pub mod egress;
 pub mod fixture;
 pub mod host_state;
 mod http_import;
+pub mod network;
 pub mod pool;
 pub mod precompiled_cache;
+pub mod proxy;
 mod quick_ack;
 mod reply_framing;
 pub mod runtime;
 pub mod session;
 pub mod sidecar;
 mod source_index;
+pub mod trust;
 
 /// Bindings generated from `wit/ssm-secrets.wit`.
 pub mod bindings {
