@@ -3,9 +3,20 @@
 //! service, region and variant, or records the error it raises) against our resolution. An
 //! error row must be a configuration error here. No row is skipped; every disagreement is
 //! reported with its row.
+//!
+//! Each row is checked twice: against [`Endpoint::regional_variant`], and through the whole
+//! resolution ([`Targets::resolve`]) the way Airflow's clients get their flags: SSM from
+//! `AWS_USE_FIPS_ENDPOINT` / `AWS_USE_DUALSTACK_ENDPOINT` (`config_kwargs` does not reach
+//! Airflow's SSM client), STS from `config_kwargs` (it reaches Airflow's STS client of a
+//! `role_arn`, as botocore's `Config` in the generator).
+
+use std::collections::HashMap;
+use std::time::SystemTime;
 
 use serde_json::Value;
 use ssm_secrets::ErrorKind;
+use ssm_secrets::backend::Targets;
+use ssm_secrets::config::BackendConfig;
 use ssm_secrets::endpoint::{Endpoint, Variant};
 
 fn rows() -> Vec<Value> {
@@ -31,24 +42,69 @@ fn disagreement(row: &Value, got: Result<Endpoint, ssm_secrets::Error>) -> Optio
     }
 }
 
+fn variant(row: &Value) -> Variant {
+    Variant {
+        fips: row["fips"].as_bool().unwrap(),
+        dual_stack: row["dualstack"].as_bool().unwrap(),
+    }
+}
+
 #[test]
 fn regional_variants_are_botocores() {
     let rows = rows();
     let mut failures = Vec::new();
     for row in &rows {
-        let variant = Variant {
-            fips: row["fips"].as_bool().unwrap(),
-            dual_stack: row["dualstack"].as_bool().unwrap(),
-        };
         let got = Endpoint::regional_variant(
             row["service"].as_str().unwrap(),
             row["region"].as_str().unwrap(),
             true,
-            variant,
+            variant(row),
         );
         failures.extend(disagreement(row, got));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // 57 regions x 2 services x 4 variants.
     assert_eq!(rows.len(), 456);
+}
+
+/// The endpoint our resolution gives the row's client.
+fn resolved(row: &Value) -> Result<Endpoint, ssm_secrets::Error> {
+    let region = row["region"].as_str().unwrap();
+    let v = variant(row);
+    let mut env = HashMap::from([
+        ("AWS_ACCESS_KEY_ID".to_string(), "AKIDEXAMPLE".to_string()),
+        ("AWS_SECRET_ACCESS_KEY".to_string(), "secret".to_string()),
+    ]);
+    let fs: HashMap<&'static str, &'static str> = HashMap::new();
+    let kwargs = if row["service"] == "ssm" {
+        env.insert("AWS_USE_FIPS_ENDPOINT".into(), v.fips.to_string());
+        env.insert(
+            "AWS_USE_DUALSTACK_ENDPOINT".into(),
+            v.dual_stack.to_string(),
+        );
+        serde_json::json!({"region_name": region})
+    } else {
+        serde_json::json!({
+            "region_name": region,
+            "role_arn": "arn:aws:iam::123456789012:role/r",
+            "config_kwargs": {"use_fips_endpoint": v.fips, "use_dualstack_endpoint": v.dual_stack},
+        })
+    };
+    let config = BackendConfig::from_json(&kwargs.to_string())?;
+    let targets = Targets::resolve(&config, &env, &fs, SystemTime::now())?;
+    Ok(if row["service"] == "ssm" {
+        targets.ssm
+    } else {
+        assert_eq!(targets.credential_endpoints.len(), 1, "{row}");
+        targets.credential_endpoints[0].clone()
+    })
+}
+
+#[test]
+fn airflows_clients_resolve_botocores_endpoints() {
+    let mut failures = Vec::new();
+    for row in &rows() {
+        failures.extend(disagreement(row, resolved(row)));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
