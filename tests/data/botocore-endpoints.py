@@ -3,7 +3,8 @@ with FIPS and dual-stack off and on, or the error it raises instead.
 
 For every (service, region, fips, dualstack) row, a client is built as Airflow builds its SSM and
 STS clients: ``boto3.Session(region_name=...).client(service, config=Config(use_fips_endpoint=...,
-use_dualstack_endpoint=...))``. One call (``GetParameter`` / ``GetCallerIdentity``) is started
+use_dualstack_endpoint=...))`` (the sessions share one botocore session, so the service models
+are read once). One call (``GetParameter`` / ``GetCallerIdentity``) is started
 and stopped at ``before-send``: nothing leaves the machine, and the URL recorded is the one
 botocore's endpoint rule set chose for the request (``client.meta.endpoint_url`` comes from the
 older endpoints.json resolver, and differs for some partitions). ``error`` is the exception
@@ -30,6 +31,7 @@ os.environ.update(
 
 import boto3  # noqa: E402
 import botocore  # noqa: E402
+import botocore.session  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 REGIONS = [
@@ -62,9 +64,16 @@ class Stop(Exception):
     """Raised at before-send: the request was built, and is not sent."""
 
 
+# One botocore session for every row: its loader reads each service model once.
+BOTOCORE_SESSION = botocore.session.get_session()
+
+
 def resolve(service, region, fips, dualstack):
     session = boto3.Session(
-        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret", region_name=region
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        region_name=region,
+        botocore_session=BOTOCORE_SESSION,
     )
     row = {"service": service, "region": region, "fips": fips, "dualstack": dualstack}
     try:
