@@ -47,7 +47,7 @@ pub enum Source {
 }
 
 /// Where a role's STS call goes, and which client makes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StsTarget {
     /// `service_config.sts.endpoint_url`, `AWS_ENDPOINT_URL_STS` or `AWS_ENDPOINT_URL`;
     /// `None`: the regional endpoint.
@@ -62,12 +62,11 @@ pub struct StsTarget {
 }
 
 /// Who calls a credential endpoint: it decides which client settings apply.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller {
     /// Airflow's STS client for the `role_arn` kwarg, built with `config_kwargs`.
     AirflowSts,
     /// An STS client botocore's credential chain builds (no `config_kwargs`).
-    #[default]
     BotocoreSts,
     /// The container credentials endpoint or instance metadata (plain HTTP, no TLS settings).
     Metadata,
