@@ -59,7 +59,8 @@ impl Grants {
         for endpoint in &targets.credential_endpoints {
             policy = policy.allow(endpoint);
         }
-        let routes = core_routes(&targets)
+        let routes = targets
+            .routes
             .iter()
             .filter(|route| route.ca_bundle.is_some() || route.proxy.is_some())
             .filter_map(|route| {
@@ -84,16 +85,6 @@ impl Grants {
             read_only_dirs,
         }
     }
-}
-
-// TEMPORARY until the core's routes land.
-fn core_routes(_targets: &Targets) -> Vec<TmpRoute> {
-    Vec::new()
-}
-struct TmpRoute {
-    endpoint: Endpoint,
-    ca_bundle: Option<String>,
-    proxy: Option<String>,
 }
 
 /// An endpoint as the policy compares it: scheme, lower-case host, port (the scheme's default

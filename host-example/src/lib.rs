@@ -28,6 +28,7 @@ pub mod fixture;
 pub mod host_state;
 mod http_import;
 pub mod network;
+pub mod planned_grants;
 pub mod pool;
 pub mod precompiled_cache;
 pub mod proxy;
@@ -56,9 +57,7 @@ pub mod bindings {
     });
 }
 
-pub use bindings::exports::airflow_ssm::secrets::types::{
-    AwsError, Error, Grants as ComponentGrants,
-};
+pub use bindings::exports::airflow_ssm::secrets::types::{AwsError, Error};
 pub use connection::{Connection, ConnectionSemantics, parse_semantics};
 pub use egress::{EgressPolicy, Grants, TimeoutCaps, Upstream};
 pub use runtime::{CacheOutcome, Runtime};

@@ -14,10 +14,10 @@ use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
 use crate::bindings::SsmBackend;
-use crate::bindings::exports::airflow_ssm::secrets::types::Grants as WitGrants;
 use crate::egress::{EgressHooks, EgressPolicy, Grants, SsmGate, TimeoutCaps, Upstream};
 use crate::host_state::{HostState, least_privilege};
 use crate::network::Network;
+use crate::planned_grants::PlannedGrants;
 use crate::proxy::ProxySettings;
 use crate::runtime::Runtime;
 use crate::{Connection, ConnectionSemantics, Error};
@@ -211,7 +211,7 @@ impl Session {
         runtime: &Runtime,
         backend_kwargs: &str,
         options: SessionOptions,
-    ) -> Result<crate::ComponentGrants, CallError> {
+    ) -> Result<PlannedGrants, CallError> {
         let mut read_only_dirs: Vec<std::path::PathBuf> = options
             .env
             .iter()
@@ -417,7 +417,7 @@ impl Session {
 
     /// `plan-grants`: what `backend_kwargs` needs, as the component resolves it with the
     /// environment and files this session gives it (offline).
-    pub fn plan_grants(&mut self, backend_kwargs: &str) -> Result<WitGrants, CallError> {
-        flatten(call!(self, call_plan_grants(backend_kwargs)))
+    pub fn plan_grants(&mut self, backend_kwargs: &str) -> Result<PlannedGrants, CallError> {
+        flatten(call!(self, call_plan_grants(backend_kwargs))).map(PlannedGrants::from)
     }
 }

@@ -8,7 +8,7 @@
 //! that cannot be read, or holds no certificate, fails the open with an error naming the file.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::RootCertStore;
@@ -30,9 +30,10 @@ pub enum Trust {
 }
 
 impl Trust {
-    /// Reads the PEM bundle at `path` (`~` expanded as botocore expands it).
+    /// Reads the PEM bundle at `path`, taken as written (botocore hands it to OpenSSL
+    /// unchanged: no `~`, relative to the working directory).
     pub fn bundle(path: &str) -> Result<Self, TrustError> {
-        let path = expand_home(path);
+        let path = PathBuf::from(path);
         let fail = |why: String| TrustError {
             path: path.clone(),
             why,
@@ -105,19 +106,6 @@ impl fmt::Display for TrustError {
 
 impl std::error::Error for TrustError {}
 
-/// `~` and `~/...` with the home directory, as botocore's `os.path.expanduser` does.
-fn expand_home(path: &str) -> PathBuf {
-    let home = || std::env::var_os("HOME").filter(|h| !h.is_empty());
-    match path.strip_prefix('~') {
-        Some("") => home().map_or_else(|| path.into(), PathBuf::from),
-        Some(rest) if rest.starts_with('/') => home().map_or_else(
-            || path.into(),
-            |h| Path::new(&h).join(rest.trim_start_matches('/')),
-        ),
-        _ => path.into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,14 +147,5 @@ mod tests {
         let text = trust.roots().unwrap_err().to_string();
         assert!(text.contains("none of its 1 certificates"), "{text}");
         assert!(text.contains("garbage.pem"), "{text}");
-    }
-
-    #[test]
-    fn home_is_expanded_as_python_does() {
-        let home = std::env::var("HOME").unwrap();
-        assert_eq!(expand_home("~/ca.pem"), Path::new(&home).join("ca.pem"));
-        assert_eq!(expand_home("~"), PathBuf::from(&home));
-        assert_eq!(expand_home("/etc/ca.pem"), PathBuf::from("/etc/ca.pem"));
-        assert_eq!(expand_home("~other/ca.pem"), PathBuf::from("~other/ca.pem"));
     }
 }
