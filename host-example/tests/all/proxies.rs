@@ -168,3 +168,44 @@ fn an_unusable_proxy_fails_the_open_without_its_credentials() {
         "{stderr}"
     );
 }
+
+#[test]
+fn config_kwargs_proxies_reach_airflows_sts_client_only() {
+    use common::moto::{Moto, setup};
+
+    let moto = Moto::start();
+    let keys = setup(
+        &moto,
+        &serde_json::json!([{"name": "/airflow/variables/through", "value": "via a role", "type": "String"}]),
+    );
+    let key = |name: &str| keys[name].as_str().unwrap().to_string();
+    let proxy = ConnectProxy::requiring(ALICE);
+    // STS under another name for the same moto, so that SSM and STS are two endpoints.
+    let sts = moto.endpoint.replace("127.0.0.1", "localhost");
+    let kwargs = serde_json::json!({
+        "role_arn": key("role_arn"), "region_name": "us-east-1",
+        "endpoint_url": moto.endpoint,
+        "service_config": {"sts": {"endpoint_url": sts}},
+        "config_kwargs": {"proxies": {"http": proxy.url(Some("alice:hunter2"))}},
+    })
+    .to_string();
+    let (assumer_id, assumer_secret) = (key("assumer_key_id"), key("assumer_secret"));
+    let out = cli(
+        &[
+            ("AWS_ACCESS_KEY_ID", assumer_id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", assumer_secret.as_str()),
+        ],
+        &["--backend-kwargs", &kwargs, "get-variable", "through"],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        (out.status.code(), stdout.as_str()),
+        (Some(0), "via a role\n"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    let seen = proxy.seen();
+    assert_eq!(seen.len(), 1, "only the AssumeRole call: {seen:?}");
+    assert_eq!(seen[0].line, format!("POST {sts}/ HTTP/1.1"));
+    assert_eq!(seen[0].authorization.as_deref(), Some(ALICE));
+}
