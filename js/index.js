@@ -58,7 +58,10 @@ function grantedDirs(env, kwargs) {
 
 /**
  * What `kwargs` needs from its host, as the component plans it with `env`'s AWS_* variables:
- * `{ endpoints: ['scheme://host:port', ...], readOnlyFiles: [...] }`. Offline.
+ * `{ endpoints: ['scheme://host:port', ...], readOnlyFiles: [...], routes: [{ endpoint,
+ * caBundle, proxy }, ...] }` (a route per endpoint: the CA bundle and the `config_kwargs` proxy
+ * botocore's client would use, `undefined` when none; a proxy URL may hold a password).
+ * Offline.
  */
 export function plannedGrants(kwargs = {}, env = process.env) {
   const grant = componentEnv(env);

@@ -5,15 +5,17 @@
 //! silently accept a value of the wrong type and fail later (or never), we reject it here with
 //! the key's name, because a typo in a secrets backend's configuration is found fastest at start.
 //! Values with a fixed set of meanings (`assume_role_method` and its federation,
-//! `config_kwargs.retries`) become enums here, so an unusable one fails at open too.
+//! `config_kwargs.retries`, `verify`) become enums here, so an unusable one fails at open too.
 
 mod kwargs;
+mod proxies;
 mod retries;
 
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+pub use proxies::Proxies;
 pub use retries::{MaxAttempts, RetryMode, RetrySettings};
 
 use crate::cache::CacheConfig;
@@ -71,6 +73,38 @@ pub struct AwsSettings {
     pub read_timeout: Option<Duration>,
     /// `config_kwargs.retries`, botocore's shape.
     pub retries: RetrySettings,
+    /// `verify`: the SSM client's TLS trust.
+    pub verify: Verify,
+    /// `config_kwargs.use_fips_endpoint` / `use_dualstack_endpoint`: they reach Airflow's STS
+    /// client only, as `config_kwargs` does in Airflow (not SSM, not botocore's own STS calls).
+    pub config_kwargs_variant: VariantSettings,
+    /// `config_kwargs.proxies`: Airflow's STS client only, likewise.
+    pub proxies: Option<Proxies>,
+}
+
+/// `verify`, botocore's client argument (Airflow passes it to the SSM client only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Verify {
+    /// Absent or `null`: botocore reads `AWS_CA_BUNDLE`, then the profile's `ca_bundle`.
+    #[default]
+    Unset,
+    /// `true`: the default roots; botocore then reads neither `AWS_CA_BUNDLE` nor `ca_bundle`.
+    DefaultRoots,
+    /// `false`: botocore would not check certificates. Refused for an `https` SSM endpoint
+    /// (when resolving), a no-op for `http`.
+    Off,
+    /// A CA bundle path, as given.
+    CaBundle(String),
+}
+
+/// A client's `use_fips_endpoint` / `use_dualstack_endpoint` from botocore's `Config`; `None`:
+/// not set there (the environment and the profile decide).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VariantSettings {
+    /// `use_fips_endpoint`.
+    pub fips: Option<bool>,
+    /// `use_dualstack_endpoint`.
+    pub dual_stack: Option<bool>,
 }
 
 /// The static keys `backend_kwargs` gives (Airflow's `AwsConnectionWrapper`: the kwarg pair if
@@ -182,6 +216,14 @@ impl BackendConfig {
         let connect_timeout = config_kwargs.seconds("connect_timeout")?;
         let read_timeout = config_kwargs.seconds("read_timeout")?;
         let retries = RetrySettings::parse(config_kwargs.object("retries")?)?;
+        let config_kwargs_variant = VariantSettings {
+            fips: config_kwargs.boolean("use_fips_endpoint")?,
+            dual_stack: config_kwargs.boolean("use_dualstack_endpoint")?,
+        };
+        let proxies = config_kwargs
+            .object("proxies")?
+            .map(Proxies::parse)
+            .transpose()?;
         for key in [
             "api_version",
             "assume_role_with_web_identity_federation_audience",
@@ -195,15 +237,26 @@ impl BackendConfig {
             },
             None => None,
         };
-        if let Some(v) = kwargs.get("verify")
-            && !matches!(v, Value::Null | Value::Bool(_) | Value::String(_))
-        {
-            return Err(wrong_type(
-                "verify",
-                "a boolean, a CA bundle path or null",
-                v,
-            ));
-        }
+        let verify = match kwargs.get("verify") {
+            None | Some(Value::Null) => Verify::Unset,
+            Some(Value::Bool(true)) => Verify::DefaultRoots,
+            Some(Value::Bool(false)) => Verify::Off,
+            // botocore 1.44 raises InvalidConfigError for an empty or blank path.
+            Some(Value::String(path)) if path.trim().is_empty() => {
+                return Err(Error::configuration(
+                    "backend_kwargs `verify` is an empty CA bundle path: give a path, true or \
+                     false",
+                ));
+            }
+            Some(Value::String(path)) => Verify::CaBundle(path.clone()),
+            Some(v) => {
+                return Err(wrong_type(
+                    "verify",
+                    "a boolean, a CA bundle path or null",
+                    v,
+                ));
+            }
+        };
 
         Ok(BackendConfig {
             connections: lookup(
@@ -234,6 +287,9 @@ impl BackendConfig {
                 connect_timeout,
                 read_timeout,
                 retries,
+                verify,
+                config_kwargs_variant,
+                proxies,
             },
         })
     }
@@ -425,6 +481,64 @@ mod tests {
             config_error(r#"{"config_kwargs": {"read_timeout": -1}}"#).contains("`read_timeout`")
         );
         assert!(config_error(r#"{"config_kwargs": {"retries": 3}}"#).contains("`retries`"));
+    }
+
+    #[test]
+    fn verify_is_typed() {
+        assert_eq!(config("{}").aws.verify, Verify::Unset);
+        assert_eq!(config(r#"{"verify": null}"#).aws.verify, Verify::Unset);
+        assert_eq!(
+            config(r#"{"verify": true}"#).aws.verify,
+            Verify::DefaultRoots
+        );
+        assert_eq!(config(r#"{"verify": false}"#).aws.verify, Verify::Off);
+        assert_eq!(
+            config(r#"{"verify": "~/ca.pem"}"#).aws.verify,
+            Verify::CaBundle("~/ca.pem".into())
+        );
+        for blank in [r#""""#, r#"" ""#] {
+            assert!(
+                config_error(&format!(r#"{{"verify": {blank}}}"#))
+                    .contains("`verify` is an empty CA bundle path")
+            );
+        }
+    }
+
+    #[test]
+    fn config_kwargs_endpoint_variants_and_proxies() {
+        let c = config(
+            r#"{"config_kwargs": {"use_fips_endpoint": true, "use_dualstack_endpoint": null,
+                "proxies": {"https": "http://svc:hunter2@proxy.corp:3128"}}}"#,
+        );
+        assert_eq!(
+            c.aws.config_kwargs_variant,
+            VariantSettings {
+                fips: Some(true),
+                dual_stack: None
+            }
+        );
+        let shown = format!("{c:?}");
+        assert!(shown.contains("proxy.corp:3128"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(config("{}").aws.proxies.is_none());
+        // botocore would take the string "false" as true: a boolean is required here.
+        assert!(
+            config_error(r#"{"config_kwargs": {"use_fips_endpoint": "false"}}"#)
+                .contains("`use_fips_endpoint`")
+        );
+        assert!(
+            config_error(r#"{"config_kwargs": {"use_dualstack_endpoint": 1}}"#)
+                .contains("`use_dualstack_endpoint`")
+        );
+        assert!(
+            config_error(r#"{"config_kwargs": {"proxies": "http://p:1"}}"#).contains("`proxies`")
+        );
+        let e =
+            config_error(r#"{"config_kwargs": {"proxies": {"https": "http://u:hunter2@p:x"}}}"#);
+        assert!(
+            e.contains("`config_kwargs.proxies.https`") && !e.contains("hunter2"),
+            "{e}"
+        );
     }
 
     #[test]

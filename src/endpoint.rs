@@ -1,7 +1,8 @@
 //! An HTTP(S) endpoint (scheme, authority, base path): parsed from a URL with the checks an
 //! endpoint setting needs, or the regional default of a service in its region's partition
-//! (`https://ssm.<region>.amazonaws.com`, `.amazonaws.com.cn`, ...). A value type: which
-//! endpoint a configuration implies is [`crate::region`]'s job.
+//! (`https://ssm.<region>.amazonaws.com`, `.amazonaws.com.cn`, ...), plain or in botocore's FIPS
+//! and dual-stack variants. A value type: which endpoint a configuration implies is
+//! [`crate::region`]'s job.
 
 use std::cell::Cell;
 
@@ -148,6 +149,48 @@ impl Endpoint {
         format!("{}://{}{}", self.scheme, self.authority, self.path)
     }
 
+    /// The regional endpoint of `service` (`ssm`, `sts`) in `region`, in botocore's `variant`,
+    /// as botocore 1.44's endpoint rule sets for SSM and STS build it (checked row by row against
+    /// `tests/data/botocore-endpoints.json`): FIPS puts `-fips` after the service name (in
+    /// `aws-us-gov` the plain host already is FIPS, unless dual-stack), dual-stack uses the
+    /// partition's dual-stack DNS suffix. A variant botocore cannot build there (dual-stack in
+    /// `aws-iso-e` and `aws-iso-f`) is a configuration error, as botocore raises one.
+    pub fn regional_variant(
+        service: &str,
+        region: &str,
+        use_ssl: bool,
+        variant: Variant,
+    ) -> Result<Self, Error> {
+        let partition = partition(region);
+        let suffix = if variant.dual_stack {
+            partition.dual_stack_dns_suffix.ok_or_else(|| {
+                Error::configuration(format!(
+                    "botocore has no {} endpoint for {service} in region {region} (partition \
+                     {}): switch off {} or give the endpoint URL",
+                    variant.describe(),
+                    partition.name,
+                    variant.settings(),
+                ))
+            })?
+        } else {
+            partition.dns_suffix
+        };
+        let fips_host = variant.fips && (variant.dual_stack || partition.name != "aws-us-gov");
+        let name = if fips_host {
+            format!("{service}-fips")
+        } else {
+            service.to_string()
+        };
+        let host = format!("{name}.{region}.{suffix}");
+        Ok(Endpoint {
+            scheme: if use_ssl { "https" } else { "http" }.to_string(),
+            authority: host.clone(),
+            host,
+            port: None,
+            path: "/".to_string(),
+        })
+    }
+
     /// `scheme://host:port`, the port always written (an IPv6 host in brackets).
     pub fn origin(&self) -> String {
         let (open, close) = if self.host.contains(':') {
@@ -164,24 +207,126 @@ impl Endpoint {
     }
 }
 
+/// botocore's endpoint variants: `use_fips_endpoint` and `use_dualstack_endpoint`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Variant {
+    /// A FIPS 140 endpoint.
+    pub fips: bool,
+    /// An endpoint reachable over IPv4 and IPv6.
+    pub dual_stack: bool,
+}
+
+impl Variant {
+    /// What the variant asks for, for messages.
+    fn describe(self) -> &'static str {
+        if self.fips {
+            "FIPS dual-stack"
+        } else {
+            "dual-stack"
+        }
+    }
+
+    /// The settings that switch it on, for messages.
+    fn settings(self) -> &'static str {
+        if self.fips {
+            "use_fips_endpoint / AWS_USE_FIPS_ENDPOINT or use_dualstack_endpoint / \
+             AWS_USE_DUALSTACK_ENDPOINT"
+        } else {
+            "use_dualstack_endpoint / AWS_USE_DUALSTACK_ENDPOINT"
+        }
+    }
+}
+
+/// An AWS partition as botocore 1.44 knows it: its name, DNS suffix and dual-stack DNS suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// `aws`, `aws-cn`, `aws-us-gov`, ...
+    pub name: &'static str,
+    /// `amazonaws.com`, ...
+    pub dns_suffix: &'static str,
+    /// `api.aws`, ...; `None` where botocore builds no dual-stack endpoint (its
+    /// `endpoints.json` has no dual-stack variant there, and it raises `EndpointVariantError`).
+    pub dual_stack_dns_suffix: Option<&'static str>,
+}
+
+/// The partitions by region prefix, the longer prefixes first (`us-isob-` before `us-iso-`);
+/// anything else is `aws` (botocore's fallback too).
+const PARTITIONS: &[(&str, Partition)] = &[
+    (
+        "cn-",
+        Partition {
+            name: "aws-cn",
+            dns_suffix: "amazonaws.com.cn",
+            dual_stack_dns_suffix: Some("api.amazonwebservices.com.cn"),
+        },
+    ),
+    (
+        "us-gov-",
+        Partition {
+            name: "aws-us-gov",
+            dns_suffix: "amazonaws.com",
+            dual_stack_dns_suffix: Some("api.aws"),
+        },
+    ),
+    (
+        "us-isob-",
+        Partition {
+            name: "aws-iso-b",
+            dns_suffix: "sc2s.sgov.gov",
+            dual_stack_dns_suffix: Some("api.aws.scloud"),
+        },
+    ),
+    (
+        "us-isof-",
+        Partition {
+            name: "aws-iso-f",
+            dns_suffix: "csp.hci.ic.gov",
+            dual_stack_dns_suffix: None,
+        },
+    ),
+    (
+        "us-iso-",
+        Partition {
+            name: "aws-iso",
+            dns_suffix: "c2s.ic.gov",
+            dual_stack_dns_suffix: Some("api.aws.ic.gov"),
+        },
+    ),
+    (
+        "eu-isoe-",
+        Partition {
+            name: "aws-iso-e",
+            dns_suffix: "cloud.adc-e.uk",
+            dual_stack_dns_suffix: None,
+        },
+    ),
+    (
+        "eusc-",
+        Partition {
+            name: "aws-eusc",
+            dns_suffix: "amazonaws.eu",
+            dual_stack_dns_suffix: Some("api.amazonwebservices.eu"),
+        },
+    ),
+];
+
+const AWS: Partition = Partition {
+    name: "aws",
+    dns_suffix: "amazonaws.com",
+    dual_stack_dns_suffix: Some("api.aws"),
+};
+
+/// The partition `region` belongs to.
+pub fn partition(region: &str) -> &'static Partition {
+    PARTITIONS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or(&AWS, |(_, partition)| partition)
+}
+
 /// The DNS suffix of the partition `region` belongs to.
 pub fn dns_suffix(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else if region.starts_with("us-isob-") {
-        "sc2s.sgov.gov"
-    } else if region.starts_with("us-isof-") {
-        "csp.hci.ic.gov"
-    } else if region.starts_with("us-iso-") {
-        "c2s.ic.gov"
-    } else if region.starts_with("eu-isoe-") {
-        "cloud.adc-e.uk"
-    } else if region.starts_with("eusc-") {
-        "amazonaws.eu"
-    } else {
-        // aws and aws-us-gov share the suffix.
-        "amazonaws.com"
-    }
+    partition(region).dns_suffix
 }
 
 #[cfg(test)]
@@ -214,6 +359,91 @@ mod tests {
         assert_eq!(
             Endpoint::regional("ssm", "eu-west-1", false).url(),
             "http://ssm.eu-west-1.amazonaws.com/"
+        );
+    }
+
+    #[test]
+    fn fips_and_dual_stack_variants() {
+        let v = |fips, dual_stack| Variant { fips, dual_stack };
+        for (region, variant, url) in [
+            (
+                "us-east-1",
+                v(false, false),
+                "https://ssm.us-east-1.amazonaws.com/",
+            ),
+            (
+                "us-east-1",
+                v(true, false),
+                "https://ssm-fips.us-east-1.amazonaws.com/",
+            ),
+            (
+                "us-east-1",
+                v(false, true),
+                "https://ssm.us-east-1.api.aws/",
+            ),
+            (
+                "us-east-1",
+                v(true, true),
+                "https://ssm-fips.us-east-1.api.aws/",
+            ),
+            (
+                "us-gov-west-1",
+                v(true, false),
+                "https://ssm.us-gov-west-1.amazonaws.com/",
+            ),
+            (
+                "us-gov-west-1",
+                v(true, true),
+                "https://ssm-fips.us-gov-west-1.api.aws/",
+            ),
+            (
+                "cn-north-1",
+                v(false, true),
+                "https://ssm.cn-north-1.api.amazonwebservices.com.cn/",
+            ),
+            (
+                "us-isob-east-1",
+                v(false, true),
+                "https://ssm.us-isob-east-1.api.aws.scloud/",
+            ),
+            (
+                "us-iso-east-1",
+                v(true, true),
+                "https://ssm-fips.us-iso-east-1.api.aws.ic.gov/",
+            ),
+            (
+                "eu-isoe-west-1",
+                v(true, false),
+                "https://ssm-fips.eu-isoe-west-1.cloud.adc-e.uk/",
+            ),
+            (
+                "eusc-de-east-1",
+                v(false, true),
+                "https://ssm.eusc-de-east-1.api.amazonwebservices.eu/",
+            ),
+        ] {
+            let e = Endpoint::regional_variant("ssm", region, true, variant).unwrap();
+            assert_eq!(e.url(), url, "{region} {variant:?}");
+        }
+        assert_eq!(
+            Endpoint::regional_variant("sts", "eu-west-1", false, v(true, false))
+                .unwrap()
+                .url(),
+            "http://sts-fips.eu-west-1.amazonaws.com/"
+        );
+        for (region, variant) in [
+            ("eu-isoe-west-1", v(false, true)),
+            ("us-isof-south-1", v(true, true)),
+        ] {
+            let e = Endpoint::regional_variant("ssm", region, true, variant).unwrap_err();
+            assert_eq!(e.kind(), &crate::ErrorKind::Configuration);
+            assert!(e.to_string().contains("dual-stack"), "{e}");
+            assert!(e.to_string().contains(region), "{e}");
+        }
+        // The plain variant is `regional` itself.
+        assert_eq!(
+            Endpoint::regional_variant("ssm", "ap-south-1", true, Variant::default()).unwrap(),
+            Endpoint::regional("ssm", "ap-south-1", true)
         );
     }
 

@@ -9,6 +9,7 @@
 //!   core, the Airflow 3 task SDK or Airflow 2.10 does them ([`ConnectionSemantics`]);
 //! - [`ssm`]: the `GetParameter` wire protocol; [`signing`]: SigV4 via `aws-sigv4`;
 //! - [`credentials`], [`region`] and [`endpoint`]: credentials, region and endpoint resolution;
+//!   [`route`]: the TLS trust and proxy of each endpoint, for the host;
 //! - [`failure`]: what an AWS error reply means (throttling, transient, skew, ...);
 //! - [`retry`] and [`skew`]: the standard retry mode and clock-skew correction;
 //! - [`backend`]: the lookups, over the [`platform`] traits (transport, environment, clock).
@@ -29,6 +30,7 @@ pub mod naming;
 pub mod platform;
 pub mod region;
 pub mod retry;
+pub mod route;
 pub mod signing;
 pub mod skew;
 pub mod ssm;

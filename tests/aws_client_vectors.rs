@@ -87,6 +87,17 @@ fn client_construction_vectors() {
                     client["access_key"].as_str(),
                     "{context}"
                 );
+                // The SSM client's trust: a `verify` path is its CA bundle; botocore's default
+                // bundle and `verify: false` (against plain HTTP only) are no bundle of ours.
+                let ca_bundle = match &client["verify"] {
+                    Value::String(path) if !path.starts_with('<') => Some(path.as_str()),
+                    _ => None,
+                };
+                assert_eq!(t.routes[0].endpoint, t.ssm, "{context}");
+                assert_eq!(t.routes[0].ca_bundle.as_deref(), ca_bundle, "{context}");
+                if client["verify"] == false {
+                    assert_eq!(t.ssm.scheme(), "http", "{context}");
+                }
             }
             (_, Value::String(error)) => {
                 assert!(error.starts_with("NotImplementedError"), "{context}");

@@ -1,8 +1,10 @@
 //! How the network upstream's client ([`crate::pool`]) opens a connection: TCP through
-//! hyper-util's `HttpConnector` (with `TCP_NODELAY`), TLS through `hyper-rustls` with what
-//! `wasmtime-wasi-http`'s default sender uses (rustls, the `ring` provider, the `webpki-roots`
-//! anchors, SNI from the host), the whole of it bounded by the request's connect timeout, the
-//! result wrapped in [`QuickAck`] and [`Counted`].
+//! hyper-util's `HttpConnector` (with `TCP_NODELAY`), straight to the destination or to the
+//! proxy that intercepts it ([`crate::proxy`]: hyper-util's `CONNECT` [`Tunnel`] for HTTPS, an
+//! absolute-form request for plain HTTP); TLS through `hyper-rustls` with what
+//! `wasmtime-wasi-http`'s default sender uses (rustls, the `ring` provider, SNI from the host)
+//! and the roots of the client's [`crate::trust::Trust`]; the whole of it bounded by the
+//! request's connect timeout, the result wrapped in [`QuickAck`] and [`Counted`].
 //!
 //! A failure is a [`ConnectFailed`], which tells the TCP, TLS and timeout cases apart so that the
 //! component sees the error codes `default_send_request` gives for them (a refused or unresolved
@@ -20,8 +22,11 @@ use std::time::Duration;
 use http::Uri;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use hyper_util::rt::TokioIo;
+use rustls::RootCertStore;
 use rustls::pki_types::InvalidDnsNameError;
 use tokio::net::TcpStream;
 use tower_service::Service;
@@ -53,33 +58,58 @@ pub async fn with_connect_timeout<F: Future>(connect: Duration, sending: F) -> F
     CONNECT_TIMEOUT.scope(connect, sending).await
 }
 
-/// The connector of the process-wide client.
+/// The connector of one pooled client: one trust, one proxy configuration.
 #[derive(Clone)]
 pub struct Connector {
-    https: HttpsConnector<Tcp>,
+    https: HttpsConnector<Route>,
+    proxy: Option<Arc<Matcher>>,
 }
 
 impl Connector {
-    /// TCP and TLS as `wasmtime-wasi-http`'s default sender sets them up.
-    pub fn new() -> Self {
+    /// TCP and TLS as `wasmtime-wasi-http`'s default sender sets them up, trusting `roots`, through
+    /// the proxies of `proxy`.
+    pub fn new(roots: RootCertStore, proxy: Option<Matcher>) -> Self {
         let mut http = HttpConnector::new();
         // `https` URIs are TLS's job, above this connector.
         http.enforce_http(false);
         // Requests are a few small writes; Nagle would hold the later ones for an ACK.
         http.set_nodelay(true);
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("the ring provider supports the default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let proxy = proxy.map(Arc::new);
         let https = HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .expect("the ring provider supports the default protocol versions")
+            .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
-            .wrap_connector(Tcp(http));
-        Connector { https }
+            .wrap_connector(Route {
+                tcp: Tcp(http),
+                proxy: proxy.clone(),
+            });
+        Connector { https, proxy }
     }
-}
 
-impl Default for Connector {
-    fn default() -> Self {
-        Self::new()
+    /// Whether a plain-HTTP request to `uri` goes to a proxy, which then wants it in absolute
+    /// form.
+    fn forwards(&self, uri: &Uri) -> bool {
+        self.forwarded_to(uri).is_some()
+    }
+
+    /// The proxy a plain-HTTP request to `uri` is forwarded by.
+    fn forwarded_to(&self, uri: &Uri) -> Option<Intercept> {
+        if uri.scheme_str() != Some("http") {
+            return None;
+        }
+        self.proxy.as_deref()?.intercept(uri)
+    }
+
+    /// The `Proxy-Authorization` a plain-HTTP request to `uri` carries to its forwarding proxy.
+    pub fn forward_auth(&self, uri: &Uri) -> Option<http::HeaderValue> {
+        self.forwarded_to(uri)?.basic_auth().cloned()
     }
 }
 
@@ -96,14 +126,16 @@ impl Service<Uri> for Connector {
         let bound = CONNECT_TIMEOUT
             .try_with(|bound| *bound)
             .unwrap_or(UNSET_TIMEOUT);
+        let proxied = self.forwards(&uri);
         let connecting = self.https.call(uri);
         Box::pin(async move {
             match tokio::time::timeout(bound, connecting).await {
                 Err(_) => Err(ConnectFailed::Timeout),
                 Ok(Err(error)) => Err(ConnectFailed::of(error)),
-                Ok(Ok(stream)) => Ok(Counted::new(TokioIo::new(QuickAck::new(TokioIo::new(
-                    stream,
-                ))))),
+                Ok(Ok(stream)) => Ok(Counted::new(
+                    TokioIo::new(QuickAck::new(TokioIo::new(stream))),
+                    proxied,
+                )),
             }
         })
     }
@@ -115,6 +147,49 @@ impl OverTcp for TokioIo<Tls> {
             MaybeHttpsStream::Http(tcp) => tcp.inner(),
             MaybeHttpsStream::Https(tls) => tls.inner().get_ref().0.inner().inner(),
         }
+    }
+}
+
+/// The TCP connection under TLS: to the destination, or to the proxy that intercepts it (a
+/// `CONNECT` tunnel through it for HTTPS).
+#[derive(Clone)]
+pub struct Route {
+    tcp: Tcp,
+    proxy: Option<Arc<Matcher>>,
+}
+
+impl Service<Uri> for Route {
+    type Response = TokioIo<TcpStream>;
+    type Error = TcpFailed;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, TcpFailed>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), TcpFailed>> {
+        self.tcp.poll_ready(cx)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let Some(proxy) = self.proxy.as_deref().and_then(|m| m.intercept(&dst)) else {
+            return self.tcp.call(dst);
+        };
+        if dst.scheme_str() != Some("https") {
+            return self.tcp.call(proxy.uri().clone());
+        }
+        let shown = proxy
+            .uri()
+            .authority()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let mut tunnel = Tunnel::new(proxy.uri().clone(), self.tcp.clone());
+        if let Some(auth) = proxy.basic_auth() {
+            tunnel = tunnel.with_auth(auth.clone());
+        }
+        let target = dst.authority().map(ToString::to_string).unwrap_or_default();
+        let tunnelling = tunnel.call(dst);
+        Box::pin(async move {
+            tunnelling
+                .await
+                .map_err(|error| TcpFailed::tunnel(&shown, &target, &error))
+        })
     }
 }
 
@@ -145,6 +220,21 @@ pub struct TcpFailed(io::Error);
 impl TcpFailed {
     fn of(error: impl StdError + 'static) -> Self {
         TcpFailed(find_io(&error).map_or_else(|| io::Error::other(error.to_string()), copy))
+    }
+
+    /// A `CONNECT` through the proxy at `proxy` (its host and port only) to `target` failed:
+    /// the I/O error underneath when there is one (the proxy refused the TCP connection, ...),
+    /// else hyper-util's words for what the proxy answered (`proxy authorization required`,
+    /// `unsuccessful`).
+    fn tunnel(proxy: &str, target: &str, error: &(dyn StdError + 'static)) -> Self {
+        let (kind, why) = match find_io(error) {
+            Some(io) => (io.kind(), io.to_string()),
+            None => (io::ErrorKind::ConnectionRefused, error.to_string()),
+        };
+        TcpFailed(io::Error::new(
+            kind,
+            format!("proxy {proxy}, CONNECT {target}: {why}"),
+        ))
     }
 }
 
@@ -242,24 +332,29 @@ impl Replies {
     }
 }
 
-/// A connection's stream with its [`Replies`].
+/// A connection's stream with its [`Replies`], and whether it goes to a forwarding proxy.
 pub struct Counted<S> {
     stream: S,
     replies: Replies,
+    proxied: bool,
 }
 
 impl<S> Counted<S> {
-    fn new(stream: S) -> Self {
+    fn new(stream: S, proxied: bool) -> Self {
         Counted {
             stream,
             replies: Replies::default(),
+            proxied,
         }
     }
 }
 
 impl<S: Connection> Connection for Counted<S> {
     fn connected(&self) -> Connected {
-        self.stream.connected().extra(self.replies.clone())
+        self.stream
+            .connected()
+            .proxy(self.proxied)
+            .extra(self.replies.clone())
     }
 }
 

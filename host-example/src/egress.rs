@@ -23,15 +23,20 @@ use ssm_secrets::platform::ProcessFilesystem;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::fixture::Fixture;
+use crate::network::{Network, RouteGrant};
+use crate::pool::PooledClient;
+use crate::proxy::ProxySettings;
 
 /// The largest request body the host collects for a fixture or handler (SSM bodies are tiny).
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
-/// What a session is granted: endpoints to reach and directories to read.
+/// What a session is granted: endpoints to reach, how to reach them, and directories to read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants {
     /// Outgoing HTTP.
     pub policy: EgressPolicy,
+    /// The CA bundle and proxy of each endpoint whose client has its own.
+    pub routes: Vec<RouteGrant>,
     /// Directories preopened read-only, each at its own path.
     pub read_only_dirs: Vec<PathBuf>,
 }
@@ -54,6 +59,18 @@ impl Grants {
         for endpoint in &targets.credential_endpoints {
             policy = policy.allow(endpoint);
         }
+        let routes = targets
+            .routes
+            .iter()
+            .filter(|route| route.ca_bundle.is_some() || route.proxy.is_some())
+            .filter_map(|route| {
+                Some(RouteGrant {
+                    endpoint: EndpointKey::of(&route.endpoint)?,
+                    ca_bundle: route.ca_bundle.clone(),
+                    proxy: route.proxy.as_deref().map(ProxySettings::fixed),
+                })
+            })
+            .collect();
         let mut read_only_dirs: Vec<PathBuf> = targets
             .files
             .iter()
@@ -64,15 +81,37 @@ impl Grants {
         read_only_dirs.dedup();
         Grants {
             policy,
+            routes,
             read_only_dirs,
         }
     }
 }
 
-/// The endpoints a session may reach: `(scheme, host, port)`.
+/// An endpoint as the policy compares it: scheme, lower-case host, port (the scheme's default
+/// filled in).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EndpointKey {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl EndpointKey {
+    /// The key of a core endpoint.
+    pub fn of(endpoint: &Endpoint) -> Option<Self> {
+        split_authority(endpoint.scheme(), endpoint.authority())
+    }
+
+    /// The key of a request's destination.
+    pub fn of_uri(uri: &http::Uri) -> Option<Self> {
+        split_authority(uri.scheme_str()?, uri.authority()?.as_str())
+    }
+}
+
+/// The endpoints a session may reach.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EgressPolicy {
-    allowed: Vec<(String, String, u16)>,
+    allowed: Vec<EndpointKey>,
 }
 
 impl EgressPolicy {
@@ -90,7 +129,7 @@ impl EgressPolicy {
 
     /// This policy plus `endpoint`.
     pub fn allow(mut self, endpoint: &Endpoint) -> Self {
-        if let Some(entry) = split_authority(endpoint.scheme(), endpoint.authority()) {
+        if let Some(entry) = EndpointKey::of(endpoint) {
             self.allowed.push(entry);
         }
         self
@@ -98,21 +137,17 @@ impl EgressPolicy {
 
     /// Whether a request to `uri` is allowed.
     pub fn permits(&self, uri: &http::Uri) -> bool {
-        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            return false;
-        };
-        split_authority(scheme, authority.as_str())
-            .is_some_and(|target| self.allowed.contains(&target))
+        EndpointKey::of_uri(uri).is_some_and(|target| self.allowed.contains(&target))
     }
 }
 
-/// `(scheme, lower-case host, port)` with the scheme's default port filled in.
+/// The key of `scheme://authority`, if it is HTTP(S) with a usable authority.
 ///
 /// Judged with `http`'s URI semantics, not `url`'s: the destination arrives as an `http::Uri`
 /// and the connector dials exactly its `host()` and `port_u16()`, so the policy reads the
 /// authority as what will be reached, with no second parser to disagree (the allowed side is
 /// the component's `Endpoint`, already in `url`'s canonical form, which this reads the same).
-fn split_authority(scheme: &str, authority: &str) -> Option<(String, String, u16)> {
+fn split_authority(scheme: &str, authority: &str) -> Option<EndpointKey> {
     let scheme = scheme.to_ascii_lowercase();
     let authority: http::uri::Authority = authority.parse().ok()?;
     let default_port = match scheme.as_str() {
@@ -120,11 +155,11 @@ fn split_authority(scheme: &str, authority: &str) -> Option<(String, String, u16
         "http" => 80,
         _ => return None,
     };
-    Some((
+    Some(EndpointKey {
         scheme,
-        authority.host().to_ascii_lowercase(),
-        authority.port_u16().unwrap_or(default_port),
-    ))
+        host: authority.host().to_ascii_lowercase(),
+        port: authority.port_u16().unwrap_or(default_port),
+    })
 }
 
 /// Upper bounds on the component's request timeouts (a missing one gets the cap).
@@ -172,8 +207,9 @@ pub type Handler = Arc<
 #[derive(Clone)]
 pub enum Upstream {
     /// The real network, over kept-alive connections shared by the whole process (see
-    /// [`crate::pool`]: hyper-util's pooled client; TLS through hyper-rustls with the rustls,
-    /// `ring` and webpki roots of `wasmtime_wasi_http`'s default sender).
+    /// [`crate::pool`]: hyper-util's pooled client; TLS through hyper-rustls with the rustls
+    /// and `ring` of `wasmtime_wasi_http`'s default sender), each endpoint by its route
+    /// ([`crate::network`]: CA bundle and proxy).
     Network,
     /// Answered inside the host from a fixture file.
     Fixture(Arc<Fixture>),
@@ -201,8 +237,10 @@ fn ssm_operation<B>(request: &http::Request<B>) -> Option<String> {
 pub struct EgressHooks {
     policy: EgressPolicy,
     upstream: Upstream,
+    network: Network,
     caps: TimeoutCaps,
     gate: Option<Arc<dyn SsmGate>>,
+    failure: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl EgressHooks {
@@ -211,9 +249,28 @@ impl EgressHooks {
         EgressHooks {
             policy,
             upstream,
+            network: Network::direct(),
             caps,
             gate: None,
+            failure: Arc::default(),
         }
+    }
+
+    /// Why the last connection the network could not open failed (the TLS or TCP error, or
+    /// what the proxy answered), once. `wasi:http`'s error codes carry no text for these
+    /// (`TLS-certificate-error`, `connection-refused`), so the session adds it to the error
+    /// the component returns.
+    pub fn take_connect_failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// These hooks, reaching the network ([`Upstream::Network`]) through `network`.
+    pub fn with_network(mut self, network: Network) -> Self {
+        self.network = network;
+        self
     }
 
     /// These hooks, with every SSM request passing `gate`.
@@ -237,7 +294,14 @@ impl WasiHttpHooks for EgressHooks {
     > {
         let allowed = self.policy.permits(request.uri());
         let options = self.caps.apply(options);
-        let upstream = self.upstream.clone();
+        let upstream = match &self.upstream {
+            Upstream::Network => Route::Network(
+                self.network.client(request.uri()).clone(),
+                Arc::clone(&self.failure),
+            ),
+            Upstream::Fixture(fixture) => Route::Fixture(Arc::clone(fixture)),
+            Upstream::Handler(handler) => Route::Handler(Arc::clone(handler)),
+        };
         let gated = self
             .gate
             .clone()
@@ -291,16 +355,31 @@ impl WasiHttpHooks for EgressHooks {
     }
 }
 
+/// Where one allowed request goes: [`Upstream`] with the network's client chosen.
+enum Route {
+    Network(PooledClient, Arc<std::sync::Mutex<Option<String>>>),
+    Fixture(Arc<Fixture>),
+    Handler(Handler),
+}
+
 /// Sends an allowed request where `upstream` says.
 async fn send(
-    upstream: Upstream,
+    upstream: Route,
     request: http::Request<WasiBody>,
     options: RequestOptions,
 ) -> wasmtime_wasi_http::Result<(http::Response<WasiBody>, IoFuture)> {
     let done: IoFuture = Box::new(async { Ok(()) });
     match upstream {
-        Upstream::Network => Ok((crate::pool::send(request, Some(options)).await?, done)),
-        Upstream::Fixture(fixture) => {
+        Route::Network(client, failure) => match client.send(request, Some(options)).await {
+            Ok(response) => Ok((response, done)),
+            Err(error) => {
+                if let HttpError::Tls(cause) | HttpError::Connect(cause) = &error {
+                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(cause.to_string());
+                }
+                Err(error)
+            }
+        },
+        Route::Fixture(fixture) => {
             let request = collect(request).await?;
             // A fixture stands in for SSM only; STS, containers and IMDS are absent.
             if !Fixture::serves(&request) {
@@ -308,7 +387,7 @@ async fn send(
             }
             Ok((to_wasi(fixture.respond(&request)), done))
         }
-        Upstream::Handler(handler) => {
+        Route::Handler(handler) => {
             let request = collect(request).await?;
             Ok((to_wasi(handler(&request, &options)?), done))
         }

@@ -30,6 +30,11 @@ impl HostState {
             hooks,
         }
     }
+
+    /// The egress hooks.
+    pub fn hooks(&self) -> &EgressHooks {
+        &self.hooks
+    }
 }
 
 /// A WASI context builder with least privilege: `env` and nothing else of the process, no

@@ -27,14 +27,18 @@ pub mod egress;
 pub mod fixture;
 pub mod host_state;
 mod http_import;
+pub mod network;
+pub mod planned_grants;
 pub mod pool;
 pub mod precompiled_cache;
+pub mod proxy;
 mod quick_ack;
 mod reply_framing;
 pub mod runtime;
 pub mod session;
 pub mod sidecar;
 mod source_index;
+pub mod trust;
 
 /// Bindings generated from `wit/ssm-secrets.wit`.
 pub mod bindings {
@@ -53,9 +57,7 @@ pub mod bindings {
     });
 }
 
-pub use bindings::exports::airflow_ssm::secrets::types::{
-    AwsError, Error, Grants as ComponentGrants,
-};
+pub use bindings::exports::airflow_ssm::secrets::types::{AwsError, Error};
 pub use connection::{Connection, ConnectionSemantics, parse_semantics};
 pub use egress::{EgressPolicy, Grants, TimeoutCaps, Upstream};
 pub use runtime::{CacheOutcome, Runtime};

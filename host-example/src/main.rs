@@ -74,12 +74,12 @@ fn serve(args: &Args, upstream: Upstream) -> i32 {
         Ok(listen) => listen,
         Err(_) => return fail(format!("--listen: not an address: {listen:?}")),
     };
+    let process = SessionOptions::new(Upstream::Network).aws_env_from_process();
     let options = sidecar::SidecarOptions {
         listen,
         backend_kwargs: args.backend_kwargs.clone(),
-        env: SessionOptions::new(Upstream::Network)
-            .aws_env_from_process()
-            .env,
+        env: process.env,
+        proxies: process.proxies,
         upstream,
         instances: sidecar::DEFAULT_INSTANCES,
     };

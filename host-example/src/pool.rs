@@ -1,10 +1,12 @@
-//! The network upstream: HTTP/1.1 over kept-alive connections, through one process-wide
-//! `hyper_util::client::legacy::Client`.
+//! The network upstream: HTTP/1.1 over kept-alive connections, through process-wide
+//! `hyper_util::client::legacy::Client`s, one per trust and proxy configuration.
 //!
 //! `wasmtime_wasi_http::default_send_request` opens a TCP connection (and a TLS session) per
-//! request; a warm lookup paid a handshake each time. [`send`] goes through hyper-util's pooled
-//! client instead, a single static, so the CLI's several-ids form and every session of an
-//! embedding process share warm connections.
+//! request; a warm lookup paid a handshake each time. [`PooledClient::send`] goes through
+//! hyper-util's pooled client instead, shared by every session with the same settings
+//! ([`PooledClient::shared`]), so the CLI's several-ids form and every session of an embedding
+//! process share warm connections, and a connection opened under one CA bundle or proxy never
+//! serves a session configured with another.
 //!
 //! - **Keyed by endpoint**: hyper-util pools by scheme and authority (the host compared without
 //!   case), so a connection never carries requests for an endpoint the egress policy tells
@@ -32,8 +34,9 @@
 //! hook (the sessions' process-wide runtime, see [`crate::session`]). A connection whose runtime
 //! has shut down reads as closed and is dropped.
 
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -47,6 +50,8 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
 use crate::connector::{ConnectFailed, Connector, Replies, UNSET_TIMEOUT, with_connect_timeout};
+use crate::proxy::{ProxyError, ProxySettings};
+use crate::trust::{Trust, TrustError};
 
 /// How long a connection may stay idle and still be used.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,19 +59,85 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most idle connections kept per endpoint.
 pub const MAX_IDLE_PER_ENDPOINT: usize = 8;
 
-/// The process-wide client.
-static CLIENT: LazyLock<Client<Connector, WasiBody>> = LazyLock::new(|| {
-    Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(IDLE_TIMEOUT)
-        .pool_max_idle_per_host(MAX_IDLE_PER_ENDPOINT)
-        .build(Connector::new())
-});
+/// A pooled client: kept-alive connections of one trust and one proxy configuration.
+#[derive(Clone)]
+pub struct PooledClient {
+    client: Client<Connector, WasiBody>,
+    connector: Connector,
+}
 
-/// Sends `request` over a pooled connection, honouring `options` as `default_send_request`
-/// does, and returns the response; its connection goes back to the pool once the body has been
-/// read to its end (one dropped unread closes it).
-pub async fn send(
+/// A client's settings could not be used (a CA bundle or a proxy URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkError {
+    /// The CA bundle.
+    Trust(TrustError),
+    /// A proxy URL.
+    Proxy(ProxyError),
+}
+
+impl std::fmt::Display for NetworkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NetworkError::Trust(e) => e.fmt(f),
+            NetworkError::Proxy(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for NetworkError {}
+
+impl PooledClient {
+    /// The process's client for `trust` and `proxies`, made on first use: every session with
+    /// the same settings shares its connections.
+    pub fn shared(trust: &Trust, proxies: &ProxySettings) -> Result<Self, NetworkError> {
+        static CLIENTS: LazyLock<Mutex<HashMap<(Trust, ProxySettings), PooledClient>>> =
+            LazyLock::new(Default::default);
+        let key = (trust.clone(), proxies.clone());
+        if let Some(client) = CLIENTS.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(client.clone());
+        }
+        let roots = trust.roots().map_err(NetworkError::Trust)?;
+        let matcher = proxies.matcher().map_err(NetworkError::Proxy)?;
+        let connector = Connector::new(roots, matcher);
+        let client = PooledClient {
+            client: Client::builder(TokioExecutor::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(IDLE_TIMEOUT)
+                .pool_max_idle_per_host(MAX_IDLE_PER_ENDPOINT)
+                .build(connector.clone()),
+            connector,
+        };
+        let mut clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(clients.entry(key).or_insert(client).clone())
+    }
+
+    /// The client with Mozilla's roots and no proxy.
+    pub fn direct() -> Self {
+        Self::shared(&Trust::Default, &ProxySettings::none())
+            .expect("the default roots and no proxy are always usable")
+    }
+
+    /// Sends `request` over a pooled connection, honouring `options` as
+    /// `default_send_request` does, and returns the response; its connection goes back to the
+    /// pool once the body has been read to its end (one dropped unread closes it).
+    pub async fn send(
+        &self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+    ) -> Result<http::Response<WasiBody>, Error> {
+        // A forwarding proxy reads its credentials from each request (a tunnel's go in the
+        // `CONNECT`); added here, after signing, they are in no signature.
+        if let Some(auth) = self.connector.forward_auth(request.uri()) {
+            request
+                .headers_mut()
+                .insert(http::header::PROXY_AUTHORIZATION, auth);
+        }
+        send(&self.client, request, options).await
+    }
+}
+
+async fn send(
+    client: &Client<Connector, WasiBody>,
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
 ) -> Result<http::Response<WasiBody>, Error> {
@@ -75,7 +146,7 @@ pub async fn send(
     }
     let timeouts = Timeouts::of(options);
     let captured = capture_connection(&mut request);
-    let sending = with_connect_timeout(timeouts.connect, CLIENT.request(request));
+    let sending = with_connect_timeout(timeouts.connect, client.request(request));
     // The first-byte timeout runs from when the request has its connection (pooled or new).
     let mut connected = captured.clone();
     let first_byte = async {
@@ -287,7 +358,10 @@ mod tests {
         });
         let started = Instant::now();
         let url = format!("https://localhost:{port}/");
-        let error = send(request(&url), options(200, 5_000)).await.unwrap_err();
+        let error = PooledClient::direct()
+            .send(request(&url), options(200, 5_000))
+            .await
+            .unwrap_err();
         assert!(matches!(error, Error::ConnectionTimeout), "{error:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
     }
@@ -298,7 +372,10 @@ mod tests {
         let port = closed.local_addr().unwrap().port();
         drop(closed);
         let url = format!("http://127.0.0.1:{port}/");
-        match send(request(&url), options(2_000, 2_000)).await {
+        match PooledClient::direct()
+            .send(request(&url), options(2_000, 2_000))
+            .await
+        {
             Err(Error::Connect(e)) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused),
             other => panic!("{other:?}"),
         }
@@ -308,11 +385,15 @@ mod tests {
             let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
         });
         let url = format!("https://localhost:{port}/");
-        let error = send(request(&url), options(2_000, 2_000))
+        let error = PooledClient::direct()
+            .send(request(&url), options(2_000, 2_000))
             .await
             .unwrap_err();
         assert!(matches!(error, Error::Tls(_)), "{error:?}");
-        let error = send(request("/no-authority"), None).await.unwrap_err();
+        let error = PooledClient::direct()
+            .send(request("/no-authority"), None)
+            .await
+            .unwrap_err();
         assert!(matches!(error, Error::HttpRequestUriInvalid), "{error:?}");
     }
 
@@ -324,7 +405,10 @@ mod tests {
         });
         let started = Instant::now();
         let url = format!("http://127.0.0.1:{port}/");
-        let error = send(request(&url), options(2_000, 200)).await.unwrap_err();
+        let error = PooledClient::direct()
+            .send(request(&url), options(2_000, 200))
+            .await
+            .unwrap_err();
         assert!(matches!(error, Error::ConnectionReadTimeout), "{error:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
     }
@@ -334,7 +418,8 @@ mod tests {
         // As `default_send_request`: only a reused connection's close is `ConnectionTerminated`.
         let port = listen(|mut stream| read_request(&mut stream));
         let url = format!("http://127.0.0.1:{port}/");
-        let error = send(request(&url), options(2_000, 2_000))
+        let error = PooledClient::direct()
+            .send(request(&url), options(2_000, 2_000))
             .await
             .unwrap_err();
         assert!(matches!(error, Error::HttpProtocolError), "{error:?}");

@@ -14,9 +14,11 @@ use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
 use crate::bindings::SsmBackend;
-use crate::bindings::exports::airflow_ssm::secrets::types::Grants as WitGrants;
 use crate::egress::{EgressHooks, EgressPolicy, Grants, SsmGate, TimeoutCaps, Upstream};
 use crate::host_state::{HostState, least_privilege};
+use crate::network::Network;
+use crate::planned_grants::PlannedGrants;
+use crate::proxy::ProxySettings;
 use crate::runtime::Runtime;
 use crate::{Connection, ConnectionSemantics, Error};
 
@@ -35,6 +37,10 @@ pub struct SessionOptions {
     pub policy: Option<EgressPolicy>,
     /// What every SSM request waits for and reports to (the sidecar's rate cap); none by default.
     pub gate: Option<Arc<dyn SsmGate>>,
+    /// The proxies of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`), for the
+    /// endpoints whose configuration names none; none by default,
+    /// [`SessionOptions::aws_env_from_process`] reads this process's.
+    pub proxies: ProxySettings,
 }
 
 impl SessionOptions {
@@ -46,13 +52,16 @@ impl SessionOptions {
             caps: TimeoutCaps::default(),
             policy: None,
             gate: None,
+            proxies: ProxySettings::none(),
         }
     }
 
     /// Passes this process's `AWS_*` variables, and only those. The shared files' locations are
     /// made explicit (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE` under `$HOME/.aws`) so the
-    /// component needs no `HOME`.
+    /// component needs no `HOME`. The host (not the component) also takes this process's proxy
+    /// variables, as botocore does.
     pub fn aws_env_from_process(mut self) -> Self {
+        self.proxies = ProxySettings::from_process();
         self.env = std::env::vars()
             .filter(|(name, _)| name.starts_with("AWS_"))
             .collect();
@@ -127,22 +136,60 @@ fn flatten<T>(r: wasmtime::Result<Result<T, Error>>) -> Result<T, CallError> {
 macro_rules! call {
     ($session:ident, backend . $method:ident ( $($arg:expr),* )) => {{
         let backend = $session.backend()?;
-        block_on(
+        let result = block_on(
             $session
                 .instance
                 .airflow_ssm_secrets_lookup()
                 .backend()
                 .$method(&mut $session.store, backend, $($arg),*),
-        )
+        );
+        $session.explain(result)
     }};
-    ($session:ident, $method:ident ( $($arg:expr),* )) => {
-        block_on(
+    ($session:ident, $method:ident ( $($arg:expr),* )) => {{
+        let result = block_on(
             $session
                 .instance
                 .airflow_ssm_secrets_lookup()
                 .$method(&mut $session.store, $($arg),*),
-        )
-    };
+        );
+        $session.explain(result)
+    }};
+}
+
+/// Results whose transport errors can take the host's reason for a failed connection.
+trait Explain {
+    fn explain(self, why: &str) -> Self;
+}
+
+impl Explain for Error {
+    fn explain(self, why: &str) -> Self {
+        match self {
+            Error::Transport(message) => Error::Transport(format!("{message} ({why})")),
+            other => other,
+        }
+    }
+}
+
+impl<T> Explain for Result<T, Error> {
+    fn explain(self, why: &str) -> Self {
+        self.map_err(|e| e.explain(why))
+    }
+}
+
+impl<T> Explain for Vec<Result<T, Error>> {
+    fn explain(self, why: &str) -> Self {
+        self.into_iter().map(|r| r.explain(why)).collect()
+    }
+}
+
+impl Explain for () {
+    fn explain(self, _why: &str) -> Self {}
+}
+
+impl<T: Explain> Explain for wasmtime::Result<T> {
+    fn explain(self, why: &str) -> Self {
+        self.map(|r| r.explain(why))
+    }
 }
 
 impl Session {
@@ -152,6 +199,7 @@ impl Session {
             runtime,
             Grants::default(),
             SessionOptions::new(Upstream::Network),
+            Network::direct(),
         )
     }
 
@@ -163,7 +211,7 @@ impl Session {
         runtime: &Runtime,
         backend_kwargs: &str,
         options: SessionOptions,
-    ) -> Result<crate::ComponentGrants, CallError> {
+    ) -> Result<PlannedGrants, CallError> {
         let mut read_only_dirs: Vec<std::path::PathBuf> = options
             .env
             .iter()
@@ -175,9 +223,11 @@ impl Session {
         read_only_dirs.dedup();
         let grants = Grants {
             policy: EgressPolicy::deny_all(),
+            routes: Vec::new(),
             read_only_dirs,
         };
-        let mut session = Self::instantiate(runtime, grants, options).map_err(CallError::Host)?;
+        let mut session = Self::instantiate(runtime, grants, options, Network::direct())
+            .map_err(CallError::Host)?;
         session.plan_grants(backend_kwargs)
     }
 
@@ -192,14 +242,18 @@ impl Session {
         if let Some(policy) = &options.policy {
             grants.policy = policy.clone();
         }
-        let mut session = Self::instantiate(runtime, grants, options).map_err(CallError::Host)?;
-        let backend = flatten(block_on(
+        let network = Network::for_routes(&grants.routes, &options.proxies)
+            .map_err(|e| CallError::Component(Error::Configuration(e.to_string())))?;
+        let mut session =
+            Self::instantiate(runtime, grants, options, network).map_err(CallError::Host)?;
+        let opened = block_on(
             session
                 .instance
                 .airflow_ssm_secrets_lookup()
                 .backend()
                 .call_open(&mut session.store, backend_kwargs),
-        ))?;
+        );
+        let backend = flatten(session.explain(opened))?;
         session.backend = Some(backend);
         Ok(session)
     }
@@ -208,10 +262,12 @@ impl Session {
         runtime: &Runtime,
         grants: Grants,
         options: SessionOptions,
+        network: Network,
     ) -> wasmtime::Result<Self> {
         let wasi = least_privilege(&options.env, &grants.read_only_dirs)?.build();
-        let hooks =
-            EgressHooks::new(grants.policy, options.upstream, options.caps).with_gate(options.gate);
+        let hooks = EgressHooks::new(grants.policy, options.upstream, options.caps)
+            .with_gate(options.gate)
+            .with_network(network);
         let state = HostState::new(wasi, hooks);
         let mut store = Store::new(runtime.engine(), state);
         let instance = block_on(runtime.pre().instantiate_async(&mut store))?;
@@ -220,6 +276,14 @@ impl Session {
             instance,
             backend: None,
         })
+    }
+
+    /// `result`, its transport errors with the reason the last connection failed, if one did.
+    fn explain<T: Explain>(&self, result: T) -> T {
+        match self.store.data().hooks().take_connect_failure() {
+            Some(why) => result.explain(&why),
+            None => result,
+        }
     }
 
     fn backend(&self) -> Result<ResourceAny, CallError> {
@@ -353,7 +417,7 @@ impl Session {
 
     /// `plan-grants`: what `backend_kwargs` needs, as the component resolves it with the
     /// environment and files this session gives it (offline).
-    pub fn plan_grants(&mut self, backend_kwargs: &str) -> Result<WitGrants, CallError> {
-        flatten(call!(self, call_plan_grants(backend_kwargs)))
+    pub fn plan_grants(&mut self, backend_kwargs: &str) -> Result<PlannedGrants, CallError> {
+        flatten(call!(self, call_plan_grants(backend_kwargs))).map(PlannedGrants::from)
     }
 }

@@ -369,12 +369,12 @@ fn serve(py: Python<'_>, component: PathBuf, listen: &str, backend_kwargs: Strin
             "--listen needs an address such as 127.0.0.1:2773, not {listen:?}"
         ))
     })?;
+    let process = SessionOptions::new(Upstream::Network).aws_env_from_process();
     let options = host_example::sidecar::SidecarOptions {
         listen,
         backend_kwargs,
-        env: SessionOptions::new(Upstream::Network)
-            .aws_env_from_process()
-            .env,
+        env: process.env,
+        proxies: process.proxies,
         upstream: Upstream::Network,
         instances: host_example::sidecar::DEFAULT_INSTANCES,
     };

@@ -3,9 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::source::sts_endpoint;
+use super::source::{StsTarget, sts_endpoint};
 use super::{Credentials, FetchContext, sts};
-use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::signing::sign_request;
 
@@ -14,10 +13,10 @@ pub(super) fn fetch(
     role_arn: &str,
     kwargs: &Map<String, Value>,
     base: &Credentials,
-    sts: Option<&Endpoint>,
+    sts: &StsTarget,
     ctx: &mut FetchContext<'_>,
 ) -> Result<Credentials, Error> {
-    let endpoint = sts_endpoint(sts, ctx.region);
+    let endpoint = sts_endpoint(sts, ctx.region)?;
     let mut request = sts::request(&endpoint, sts::assume_role_form(role_arn, kwargs))?;
     sign_request(&mut request, base, ctx.region, "sts", ctx.now)?;
     let response = ctx.transport.send(request).map_err(|e| {

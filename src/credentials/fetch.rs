@@ -15,14 +15,14 @@ pub fn fetch(source: &Source, ctx: &mut FetchContext<'_>) -> Result<Credentials,
             sts,
         } => {
             let base = fetch(base, ctx)?;
-            assume_role::fetch(role_arn, kwargs, &base, sts.as_ref(), ctx)
+            assume_role::fetch(role_arn, kwargs, &base, sts, ctx)
         }
         Source::WebIdentity {
             role_arn,
             token_file,
             kwargs,
             sts,
-        } => web_identity::fetch(role_arn, token_file, kwargs, sts.as_ref(), ctx),
+        } => web_identity::fetch(role_arn, token_file, kwargs, sts, ctx),
         Source::Container(container) => container.fetch(ctx.transport, ctx.fs),
         Source::Imds(imds) => imds.fetch(ctx.transport).map_err(|e| {
             e.context(

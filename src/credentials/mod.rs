@@ -49,7 +49,7 @@ pub use fetch::fetch;
 pub use imds::ImdsSource;
 pub use json::parse_json_credentials;
 pub use plan::plan;
-pub use source::{Plan, Source, endpoints};
+pub use source::{Caller, Plan, Source, StsTarget, callers, endpoints};
 pub use value::{Credentials, REFRESH_BEFORE_EXPIRY};
 
 #[cfg(test)]

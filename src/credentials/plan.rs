@@ -6,12 +6,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
+use super::profile::Properties;
 use super::shared_files::SharedFiles;
+use super::source::{Caller, StsTarget};
 use super::{ContainerSource, Credentials, ImdsSource, Plan, Source, environment};
-use crate::config::{AssumeRoleMethod, AwsSettings, RoleSettings, StaticKeys};
-use crate::endpoint::Endpoint;
+use crate::config::{AssumeRoleMethod, AwsSettings, RoleSettings, StaticKeys, VariantSettings};
+use crate::endpoint::{Endpoint, Variant};
 use crate::error::Error;
 use crate::platform::{Environment, Filesystem};
+use crate::region::{ClientProfile, resolve_variant};
 
 /// Decides where credentials come from. Reads the shared files; sends nothing.
 pub fn plan(
@@ -31,12 +34,34 @@ pub fn plan(
             files.describe()
         )));
     }
+    let session_profile = client_profile(profile.as_ref());
+    let ssm_profile = match (&settings.role, var("AWS_PROFILE")) {
+        // Airflow builds the SSM client of a `role_arn` on a fresh botocore session: it reads
+        // the environment's profile, not `profile_name`.
+        (Some(_), env_profile) if env_profile != explicit => {
+            let name = env_profile.clone().unwrap_or_else(|| "default".to_string());
+            match files.profile(&name) {
+                Some(props) => client_profile(Some(&props)),
+                None if env_profile.is_none() => ClientProfile::default(),
+                None => {
+                    return Err(Error::configuration(format!(
+                        "profile `{name}` (AWS_PROFILE, which the SSM client of a `role_arn` \
+                         reads) not found in {}",
+                        files.describe()
+                    )));
+                }
+            }
+        }
+        _ => session_profile.clone(),
+    };
     let mut planner = Planner {
         env,
         files: &files,
         now,
         read: files.paths.iter().flatten().cloned().collect(),
         sts: sts_override(settings, env)?,
+        chain_variant: resolve_variant(VariantSettings::default(), env, &session_profile),
+        airflow_variant: resolve_variant(settings.config_kwargs_variant, env, &session_profile),
     };
     let base = planner.base(settings, &profile_name, settings.profile_name.is_some())?;
     let source = match &settings.role {
@@ -49,7 +74,19 @@ pub fn plan(
             .and_then(|p| p.get("region").cloned())
             .filter(|r| !r.is_empty()),
         files: planner.read,
+        session_profile,
+        ssm_profile,
     })
+}
+
+/// What a profile says for botocore's clients.
+fn client_profile(props: Option<&Properties>) -> ClientProfile {
+    let get = |key: &str| props.and_then(|p| p.get(key)).cloned();
+    ClientProfile {
+        use_fips_endpoint: get("use_fips_endpoint"),
+        use_dualstack_endpoint: get("use_dualstack_endpoint"),
+        ca_bundle: get("ca_bundle"),
+    }
 }
 
 /// The state of one plan: what it reads, and what the sources it builds share.
@@ -61,6 +98,10 @@ pub(super) struct Planner<'a> {
     pub(super) read: Vec<String>,
     /// Where STS is when not at its regional endpoint.
     pub(super) sts: Option<Endpoint>,
+    /// The FIPS / dual-stack variant of botocore's own STS clients (the session's settings).
+    pub(super) chain_variant: Variant,
+    /// ... of Airflow's STS client: `config_kwargs` first, then the session's settings.
+    pub(super) airflow_variant: Variant,
 }
 
 /// `service_config.sts.endpoint_url`, then `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`
@@ -78,6 +119,18 @@ fn sts_override(settings: &AwsSettings, env: &dyn Environment) -> Result<Option<
 }
 
 impl Planner<'_> {
+    /// Where an STS call of `caller` goes.
+    pub(super) fn sts_target(&self, caller: Caller) -> StsTarget {
+        StsTarget {
+            endpoint: self.sts.clone(),
+            variant: match caller {
+                Caller::AirflowSts => self.airflow_variant,
+                _ => self.chain_variant,
+            },
+            caller,
+        }
+    }
+
     fn var(&self, name: &str) -> Option<String> {
         self.env.var(name).filter(|v| !v.is_empty())
     }
@@ -120,7 +173,12 @@ impl Planner<'_> {
                 if let Some(name) = vars.session_name {
                     kwargs.insert("RoleSessionName".into(), name.into());
                 }
-                return Ok(self.web_identity(vars.role_arn, vars.token_file, kwargs));
+                return Ok(self.web_identity(
+                    vars.role_arn,
+                    vars.token_file,
+                    kwargs,
+                    Caller::BotocoreSts,
+                ));
             }
         }
         if self.files.profile(profile_name).is_some() {
@@ -153,6 +211,7 @@ impl Planner<'_> {
         role_arn: String,
         token_file: String,
         mut kwargs: Map<String, Value>,
+        caller: Caller,
     ) -> Source {
         self.read.push(token_file.clone());
         kwargs
@@ -162,7 +221,7 @@ impl Planner<'_> {
             role_arn,
             token_file,
             kwargs,
-            sts: self.sts.clone(),
+            sts: self.sts_target(caller),
         }
     }
 
@@ -173,7 +232,7 @@ impl Planner<'_> {
                 role_arn: role.role_arn.clone(),
                 kwargs: role.kwargs.clone(),
                 base: Box::new(base),
-                sts: self.sts.clone(),
+                sts: self.sts_target(Caller::AirflowSts),
             }),
             AssumeRoleMethod::WebIdentityFile { token_file } => {
                 let token_file = token_file
@@ -182,7 +241,12 @@ impl Planner<'_> {
                     .ok_or_else(|| Error::configuration(
                         "assume_role_with_web_identity needs `assume_role_with_web_identity_token_file` or AWS_WEB_IDENTITY_TOKEN_FILE",
                     ))?;
-                Ok(self.web_identity(role.role_arn.clone(), token_file, role.kwargs.clone()))
+                Ok(self.web_identity(
+                    role.role_arn.clone(),
+                    token_file,
+                    role.kwargs.clone(),
+                    Caller::AirflowSts,
+                ))
             }
         }
     }

@@ -5,6 +5,7 @@
 use serde_json::Map;
 
 use super::plan::{Planner, botocore_session_name};
+use super::source::Caller;
 use super::{ContainerSource, Credentials, ImdsSource, Source};
 use crate::error::Error;
 
@@ -63,7 +64,12 @@ impl Planner<'_> {
             } else if let Some(credential_source) = get("credential_source") {
                 self.credential_source(name, &credential_source)?
             } else if let Some(token_file) = get("web_identity_token_file") {
-                return Ok(Some(self.web_identity(role_arn, token_file, kwargs)));
+                return Ok(Some(self.web_identity(
+                    role_arn,
+                    token_file,
+                    kwargs,
+                    Caller::BotocoreSts,
+                )));
             } else {
                 return Err(Error::configuration(format!(
                     "profile `{name}` has role_arn but no source_profile, credential_source or web_identity_token_file"
@@ -73,7 +79,7 @@ impl Planner<'_> {
                 role_arn,
                 kwargs,
                 base: Box::new(base),
-                sts: self.sts.clone(),
+                sts: self.sts_target(Caller::BotocoreSts),
             }));
         }
         if let Some(credentials) = keys {

@@ -352,6 +352,7 @@ fn kwargs_assume_role_signs_sts_with_the_base_key() {
     assert!(form.contains(&("DurationSeconds".into(), "1800".into())));
     assert_eq!(
         endpoints(&p.source, "eu-west-1")
+            .unwrap()
             .iter()
             .map(|e| e.url())
             .collect::<Vec<_>>(),
@@ -423,6 +424,7 @@ fn sts_endpoint_overrides_apply_to_every_role_but_not_ssm_endpoint_url() {
     .unwrap();
     assert_eq!(
         endpoints(&p.source, "us-east-1")
+            .unwrap()
             .iter()
             .map(|e| e.url())
             .collect::<Vec<_>>(),
@@ -435,11 +437,60 @@ fn sts_endpoint_overrides_apply_to_every_role_but_not_ssm_endpoint_url() {
     .unwrap();
     assert_eq!(
         endpoints(&p.source, "us-east-1")
+            .unwrap()
             .iter()
             .map(|e| e.url())
             .collect::<Vec<_>>(),
         ["https://sts.us-east-1.amazonaws.com/"]
     );
+}
+
+#[test]
+fn sts_calls_go_to_the_variant_their_client_reads() {
+    // Airflow's STS client (the role_arn kwarg) reads config_kwargs; botocore's chain does not,
+    // and both read the environment.
+    let kw = r#"{"role_arn": "arn:aws:iam::1:role/r", "profile_name": "chained",
+        "config_kwargs": {"use_fips_endpoint": true}}"#;
+    let p = planned(kw, &[]).unwrap();
+    let mut script = ScriptedTransport::new(vec![sts_reply("ASIAINNER"), sts_reply("ASIAOUTER")]);
+    run(&p.source, &mut script, "us-east-2").unwrap();
+    let urls: Vec<String> = script.seen.iter().map(|r| r.uri().to_string()).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://sts.us-east-2.amazonaws.com/",
+            "https://sts-fips.us-east-2.amazonaws.com/"
+        ]
+    );
+    assert_eq!(
+        callers(&p.source, "us-east-2")
+            .unwrap()
+            .iter()
+            .map(|(_, caller)| *caller)
+            .collect::<Vec<_>>(),
+        [Caller::BotocoreSts, Caller::AirflowSts]
+    );
+    let p = planned(kw, &[("AWS_USE_DUALSTACK_ENDPOINT", "true")]).unwrap();
+    assert_eq!(
+        endpoints(&p.source, "us-east-2")
+            .unwrap()
+            .iter()
+            .map(|e| e.url())
+            .collect::<Vec<_>>(),
+        [
+            "https://sts.us-east-2.api.aws/",
+            "https://sts-fips.us-east-2.api.aws/"
+        ]
+    );
+    // A variant the partition lacks fails the fetch as a configuration error, before sending.
+    let web = r#"{"role_arn": "arn:aws:iam::1:role/r", "assume_role_method": "assume_role_with_web_identity",
+        "assume_role_with_web_identity_federation": "file", "assume_role_with_web_identity_token_file": "/var/run/token",
+        "config_kwargs": {"use_dualstack_endpoint": true}}"#;
+    let p = planned(web, &[]).unwrap();
+    let mut script = ScriptedTransport::new(vec![]);
+    let e = run(&p.source, &mut script, "eu-isoe-west-1").unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Configuration);
+    assert!(script.seen.is_empty());
 }
 
 #[test]

@@ -3,9 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::source::sts_endpoint;
+use super::source::{StsTarget, sts_endpoint};
 use super::{Credentials, FetchContext, sts};
-use crate::endpoint::Endpoint;
 use crate::error::Error;
 
 /// Assumes `role_arn` with the token in `token_file`; `kwargs` are merged into the request.
@@ -13,7 +12,7 @@ pub(super) fn fetch(
     role_arn: &str,
     token_file: &str,
     kwargs: &Map<String, Value>,
-    sts: Option<&Endpoint>,
+    sts: &StsTarget,
     ctx: &mut FetchContext<'_>,
 ) -> Result<Credentials, Error> {
     let token = ctx.fs.read_to_string(token_file).map_err(|e| {
@@ -26,7 +25,7 @@ pub(super) fn fetch(
         .get("RoleSessionName")
         .and_then(Value::as_str)
         .unwrap_or("ssm-secrets");
-    let endpoint = sts_endpoint(sts, ctx.region);
+    let endpoint = sts_endpoint(sts, ctx.region)?;
     let request = sts::request(
         &endpoint,
         sts::web_identity_form(role_arn, session_name, token, kwargs),

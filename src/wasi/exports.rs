@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use super::bindings::exports::airflow_ssm::secrets::lookup::{Guest, GuestBackend};
 use super::bindings::exports::airflow_ssm::secrets::types::{
     AwsError as WitAwsError, Connection as WitConnection, ConnectionSemantics as WitSemantics,
-    Error as WitError, Grants as WitGrants,
+    Error as WitError, Grants as WitGrants, Route as WitRoute,
 };
 use super::http::WasiTransport;
 use crate::backend::{Backend, Kind, Platform, Targets};
@@ -177,11 +177,27 @@ impl Guest for Component {
             SystemClock.now(),
         )
         .map_err(to_wit_error)?;
+        // `targets.routes` holds one route per endpoint, SSM first, in the order of
+        // `ssm` + `credential_endpoints`: the endpoints are its origins, once each (the first
+        // route of an origin decides, a proxy from a later one kept as `Targets` keeps it).
         let mut endpoints: Vec<String> = Vec::new();
-        for endpoint in std::iter::once(&targets.ssm).chain(&targets.credential_endpoints) {
-            let origin = endpoint.origin();
-            if !endpoints.contains(&origin) {
-                endpoints.push(origin);
+        let mut routes: Vec<WitRoute> = Vec::new();
+        for route in &targets.routes {
+            let origin = route.endpoint.origin();
+            match routes.iter_mut().find(|r| r.endpoint == origin) {
+                Some(known) => {
+                    if known.proxy.is_none() {
+                        known.proxy.clone_from(&route.proxy);
+                    }
+                }
+                None => {
+                    endpoints.push(origin.clone());
+                    routes.push(WitRoute {
+                        endpoint: origin,
+                        ca_bundle: route.ca_bundle.clone(),
+                        proxy: route.proxy.clone(),
+                    });
+                }
             }
         }
         let mut read_only_files: Vec<String> = Vec::new();
@@ -193,6 +209,7 @@ impl Guest for Component {
         Ok(WitGrants {
             endpoints,
             read_only_files,
+            routes,
         })
     }
 }

@@ -155,6 +155,13 @@ fn the_component_plans_what_the_native_host_grants() {
                 failures.push(format!("{}: {endpoint} must not be reachable", case.name));
             }
         }
+        let routed: Vec<&String> = planned.routes.iter().map(|r| &r.endpoint).collect();
+        if routed != planned.endpoints.iter().collect::<Vec<_>>() {
+            failures.push(format!(
+                "{}: routes {routed:?} are not one per endpoint of {:?}",
+                case.name, planned.endpoints
+            ));
+        }
         let mut planned_dirs: Vec<PathBuf> = planned
             .read_only_files
             .iter()
@@ -196,4 +203,56 @@ fn an_unusable_configuration_is_the_error_open_gives() {
         panic!("both must fail");
     };
     assert_eq!(planned.to_string(), opened.to_string());
+}
+
+#[test]
+fn routes_carry_each_clients_trust_and_proxy() {
+    let options = SessionOptions {
+        env: env(&[
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+            ("AWS_USE_FIPS_ENDPOINT", "true"),
+            ("AWS_CA_BUNDLE", "/etc/env-ca.pem"),
+            ("AWS_CONFIG_FILE", "/nonexistent/config"),
+        ]),
+        ..SessionOptions::new(Upstream::Network)
+    };
+    let kwargs = r#"{"region_name": "us-east-1", "role_arn": "arn:aws:iam::1:role/r",
+        "verify": "/etc/verify-ca.pem",
+        "config_kwargs": {"use_dualstack_endpoint": true,
+                          "proxies": {"https": "http://svc:hunter2@proxy.corp:3128"}}}"#;
+    let planned = Session::plan(common::runtime(), kwargs, options).unwrap();
+    let routes: Vec<(&str, Option<&str>, Option<&str>)> = planned
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.endpoint.as_str(),
+                r.ca_bundle.as_deref(),
+                r.proxy.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            (
+                "https://ssm-fips.us-east-1.amazonaws.com:443",
+                Some("/etc/verify-ca.pem"),
+                None
+            ),
+            (
+                "https://sts-fips.us-east-1.api.aws:443",
+                Some("/etc/env-ca.pem"),
+                Some("http://svc:hunter2@proxy.corp:3128")
+            ),
+        ]
+    );
+    assert_eq!(
+        planned.endpoints,
+        [
+            "https://ssm-fips.us-east-1.amazonaws.com:443",
+            "https://sts-fips.us-east-1.api.aws:443"
+        ]
+    );
 }

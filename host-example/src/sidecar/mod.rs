@@ -59,6 +59,8 @@ pub struct SidecarOptions {
     pub env: Vec<(String, String)>,
     /// Where allowed SSM requests go.
     pub upstream: Upstream,
+    /// The environment's proxies ([`crate::proxy::ProxySettings::from_process`]).
+    pub proxies: crate::proxy::ProxySettings,
     /// How many instances send SSM requests side by side.
     pub instances: usize,
 }
@@ -114,6 +116,7 @@ impl Sidecar {
             caps: TimeoutCaps::default(),
             policy: None,
             gate: Some(gate),
+            proxies: options.proxies.clone(),
         };
         let kwargs = settings.instance_kwargs.clone();
         let count = options.instances;

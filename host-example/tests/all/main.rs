@@ -10,6 +10,8 @@ mod fault_matrix;
 mod moto_e2e;
 mod pooled_connections;
 mod precompiled_cache;
+mod proxies;
 mod serve;
 mod serve_composed;
 mod sidecar;
+mod tls;

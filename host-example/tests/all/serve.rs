@@ -640,3 +640,44 @@ fn jco_serve_gives_the_same_bodies() {
         ours.request("GET", route, &forwarded)
     );
 }
+
+#[test]
+fn over_tls_and_through_a_proxy_to_moto() {
+    use common::connect_proxy::ConnectProxy;
+    use common::tls::{Pki, TlsFront, addr_of};
+
+    let (moto, _kwargs, key_id, secret) = moto_with_parameters();
+    let pki = Pki::new("serve");
+    let front = TlsFront::start(pki.leaf(&["localhost"]), addr_of(&moto.endpoint));
+    let proxy = ConnectProxy::start();
+    let kwargs = json!({"endpoint_url": front.url(), "region_name": "us-east-1"}).to_string();
+    let proxy_url = proxy.url(None);
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ("AWS_TOKEN", TOKEN),
+        ("AWS_CA_BUNDLE", pki.bundle.to_str().unwrap()),
+        ("HTTPS_PROXY", proxy_url.as_str()),
+    ];
+    let served = Served::start(&env, &["--backend-kwargs", &kwargs]);
+    let (status, body) = served.get_json("/airflow/variables/secure");
+    assert_eq!(
+        (status, body["value"].as_str()),
+        (200, Some("a SecureString value")),
+        "{body}"
+    );
+    let (status, body) = served.get_json("/airflow/connections/warehouse");
+    assert_eq!(
+        (status, &body["password"]),
+        (200, &json!("pa$$word")),
+        "{body}"
+    );
+    let tunnel = format!("CONNECT localhost:{} HTTP/1.1", front.addr.port());
+    assert!(
+        proxy.seen().iter().all(|seen| seen.line == tunnel) && !proxy.seen().is_empty(),
+        "{:?}",
+        proxy.seen()
+    );
+    let output = served.output();
+    assert!(!output.contains(&secret), "{output}");
+}

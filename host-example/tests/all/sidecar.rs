@@ -53,6 +53,7 @@ fn start(mock: &SsmMock, kwargs: serde_json::Value) -> Running {
             ("AWS_TOKEN".into(), TOKEN.into()),
         ],
         upstream: Upstream::Network,
+        proxies: host_example::proxy::ProxySettings::none(),
         instances: 8,
     };
     let (bound, addr) = std::sync::mpsc::channel();

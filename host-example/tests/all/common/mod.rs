@@ -1,8 +1,10 @@
 //! Running the `host-example` binary as a user would.
 #![allow(dead_code)]
 
+pub mod connect_proxy;
 pub mod moto;
 pub mod ssm_mock;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
