@@ -129,6 +129,18 @@ ensure_wac() {
   fi
 }
 
+# `wasmtime` (wasmtime-cli, pinned to the host's wasmtime 48) in target/tools, built once from
+# crates.io: `wasmtime serve` runs the composed endpoint (docs/endpoint.md). A long build (20
+# CPU-minutes: 25 min on a busy 2-core machine), done only by scripts/test.sh's last step.
+WASMTIME_VERSION=48.0.8
+ensure_wasmtime() {
+  WASMTIME="$PWD/target/tools/bin/wasmtime"
+  if ! "$WASMTIME" --version 2>/dev/null | grep -q "^wasmtime $WASMTIME_VERSION\b"; then
+    echo "==> installing wasmtime-cli $WASMTIME_VERSION into target/tools (once, 10-25 minutes)"
+    cargo install --locked --quiet --root target/tools wasmtime-cli --version "$WASMTIME_VERSION"
+  fi
+}
+
 # The local secrets endpoint: the `endpoint/` crate (a wasi:http/proxy component importing
 # `airflow-ssm:secrets/lookup`) built with the `component` profile, then composed with the lookup
 # component by `wac plug` into target/endpoint/ssm_endpoint.wasm, which imports only WASI.
