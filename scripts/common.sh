@@ -129,6 +129,18 @@ ensure_wac() {
   fi
 }
 
+# `wasmtime` (wasmtime-cli, pinned to the host's wasmtime 48) in target/tools, built once from
+# crates.io: `wasmtime serve` runs the composed endpoint (docs/endpoint.md). A long build (20
+# CPU-minutes: 25 min on a busy 2-core machine), done only by scripts/test.sh's last step.
+WASMTIME_VERSION=48.0.8
+ensure_wasmtime() {
+  WASMTIME="$PWD/target/tools/bin/wasmtime"
+  if ! "$WASMTIME" --version 2>/dev/null | grep -q "^wasmtime $WASMTIME_VERSION\b"; then
+    echo "==> installing wasmtime-cli $WASMTIME_VERSION into target/tools (once, 10-25 minutes)"
+    cargo install --locked --quiet --root target/tools wasmtime-cli --version "$WASMTIME_VERSION"
+  fi
+}
+
 # The local secrets endpoint: the `endpoint/` crate (a wasi:http/proxy component importing
 # `airflow-ssm:secrets/lookup`) built with the `component` profile, then composed with the lookup
 # component by `wac plug` into target/endpoint/ssm_endpoint.wasm, which imports only WASI.
@@ -153,14 +165,15 @@ build_endpoint() {
   echo "==> endpoint: $SSM_SECRETS_ENDPOINT ($(wc -c <"$SSM_SECRETS_ENDPOINT") bytes)"
 }
 
-# SSM as wasi:config: the `config-store/` adapter (exports `wasi:config/store@0.2.0-draft`,
-# imports `airflow-ssm:secrets/lookup`) plugged with the lookup component by `wac plug` into
-# target/config-store/ssm_config_store.wasm, which imports only WASI; then the test consumer
-# (`config-store/consumer/`, a wasi:cli command that reads keys through `wasi:config/store`)
-# plugged with that into target/config-store/config_consumer.wasm.
+# SSM as wasi:config: the `config-store/` adapter (exports `wasi:config/store` as
+# `@0.2.0-draft` and as Spin's `@0.2.0-draft-2024-09-27`, imports `airflow-ssm:secrets/lookup`)
+# plugged with the lookup component by `wac plug` into target/config-store/ssm_config_store.wasm,
+# which imports only WASI; then the test consumers (`config-store/consumer/`, wasi:cli commands
+# that read keys through `wasi:config/store`: `config_consumer` by the draft's name,
+# `config_consumer_spin` by Spin's) each plugged with that into target/config-store/.
 build_config_store() {
   build_component
-  echo "==> building the wasi:config adapter and its test consumer (wasm32-wasip2, profile component)"
+  echo "==> building the wasi:config adapter and its test consumers (wasm32-wasip2, profile component)"
   cargo build --locked --target wasm32-wasip2 --profile component -p ssm-config-store \
     -p ssm-config-consumer
   ensure_wac
@@ -168,14 +181,30 @@ build_config_store() {
   mkdir -p target/config-store
   export SSM_CONFIG_STORE="$PWD/target/config-store/ssm_config_store.wasm"
   export SSM_CONFIG_CONSUMER="$PWD/target/config-store/config_consumer.wasm"
-  local built=target/wasm32-wasip2/component file
+  export SSM_CONFIG_CONSUMER_SPIN="$PWD/target/config-store/config_consumer_spin.wasm"
+  local built=target/wasm32-wasip2/component file name
   echo "==> composing the wasi:config adapter with the lookup component (wac plug)"
   "$WAC" plug --plug "$SSM_SECRETS_COMPONENT" "$built/ssm_config_store.wasm" \
     -o "$SSM_CONFIG_STORE.tmp"
-  echo "==> composing the test consumer with the SSM wasi:config store (wac plug)"
+  # Both names exported: the draft's and Spin's (the same interface text).
+  for name in 'wasi:config/store@0.2.0-draft' 'wasi:config/store@0.2.0-draft-2024-09-27'; do
+    if ! "$WASM_TOOLS" component wit "$SSM_CONFIG_STORE.tmp" | grep -x "  export $name;" >/dev/null; then
+      echo "error: the wasi:config store does not export $name" >&2
+      return 1
+    fi
+  done
+  # The Spin consumer is built against Spin's name only, so plugging it shows that name served.
+  if ! "$WASM_TOOLS" component wit "$built/config_consumer_spin.wasm" |
+    grep -x '  import wasi:config/store@0.2.0-draft-2024-09-27;' >/dev/null; then
+    echo "error: config_consumer_spin does not import Spin's wasi:config/store name" >&2
+    return 1
+  fi
+  echo "==> composing the test consumers with the SSM wasi:config store (wac plug)"
   "$WAC" plug --plug "$SSM_CONFIG_STORE.tmp" "$built/config_consumer.wasm" \
     -o "$SSM_CONFIG_CONSUMER.tmp"
-  for file in "$SSM_CONFIG_STORE.tmp" "$SSM_CONFIG_CONSUMER.tmp"; do
+  "$WAC" plug --plug "$SSM_CONFIG_STORE.tmp" "$built/config_consumer_spin.wasm" \
+    -o "$SSM_CONFIG_CONSUMER_SPIN.tmp"
+  for file in "$SSM_CONFIG_STORE.tmp" "$SSM_CONFIG_CONSUMER.tmp" "$SSM_CONFIG_CONSUMER_SPIN.tmp"; do
     "$WASM_TOOLS" validate "$file"
     # Only WASI 0.2's own interfaces: not our lookups, and no `wasi:config` left unplugged.
     if "$WASM_TOOLS" component wit "$file" | grep -E '^\s*import ' |
@@ -186,6 +215,9 @@ build_config_store() {
   done
   mv "$SSM_CONFIG_STORE.tmp" "$SSM_CONFIG_STORE"
   mv "$SSM_CONFIG_CONSUMER.tmp" "$SSM_CONFIG_CONSUMER"
+  mv "$SSM_CONFIG_CONSUMER_SPIN.tmp" "$SSM_CONFIG_CONSUMER_SPIN"
   echo "==> wasi:config store: $SSM_CONFIG_STORE ($(wc -c <"$SSM_CONFIG_STORE") bytes)"
-  echo "==> test consumer: $SSM_CONFIG_CONSUMER ($(wc -c <"$SSM_CONFIG_CONSUMER") bytes)"
+  for file in "$SSM_CONFIG_CONSUMER" "$SSM_CONFIG_CONSUMER_SPIN"; do
+    echo "==> test consumer: $file ($(wc -c <"$file") bytes)"
+  done
 }

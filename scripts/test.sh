@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: the core's unit tests, the component in wasmtime (tests/), the host and its CLI,
 # the end-to-end runs against moto's standalone server on 127.0.0.1, the Python wheel against
-# Airflow 3.3 and 2.10 (each in its own virtualenv) and the Node test (jco).
+# Airflow 3.3 and 2.10 (each in its own virtualenv), the Node test (jco) and the composed endpoint
+# in jco serve and wasmtime serve.
 source "$(dirname "$0")/common.sh"
 build_endpoint
 build_config_store
@@ -31,4 +32,9 @@ echo "==> Node: the component transpiled by jco vs the Rust host, on a loopback 
 (cd js && npm install --no-audit --no-fund --loglevel=error && npm run --silent build >/dev/null && npm test)
 
 echo "==> jco serve: the composed endpoint in Node answers as host-example serve does, on moto"
-cargo test --locked --release -p host-example --test all -- --ignored serve::
+cargo test --locked --release -p host-example --test all -- --ignored serve::jco_serve
+
+echo "==> wasmtime serve: the composed endpoint in wasmtime-cli answers as host-example serve does, on moto"
+ensure_wasmtime
+WASMTIME="$WASMTIME" cargo test --locked --release -p host-example --test all -- --ignored \
+  serve::wasmtime_serve

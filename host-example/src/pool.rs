@@ -36,7 +36,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -59,9 +59,12 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most idle connections kept per endpoint.
 pub const MAX_IDLE_PER_ENDPOINT: usize = 8;
 
-/// A pooled client: kept-alive connections of one trust and one proxy configuration.
+/// A pooled client: kept-alive connections of one trust and one proxy configuration. Cloning
+/// shares it.
 #[derive(Clone)]
-pub struct PooledClient {
+pub struct PooledClient(Arc<Pooled>);
+
+struct Pooled {
     client: Client<Connector, WasiBody>,
     connector: Connector,
 }
@@ -99,14 +102,14 @@ impl PooledClient {
         let roots = trust.roots().map_err(NetworkError::Trust)?;
         let matcher = proxies.matcher().map_err(NetworkError::Proxy)?;
         let connector = Connector::new(roots, matcher);
-        let client = PooledClient {
+        let client = PooledClient(Arc::new(Pooled {
             client: Client::builder(TokioExecutor::new())
                 .pool_timer(TokioTimer::new())
                 .pool_idle_timeout(IDLE_TIMEOUT)
                 .pool_max_idle_per_host(MAX_IDLE_PER_ENDPOINT)
                 .build(connector.clone()),
             connector,
-        };
+        }));
         let mut clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
         Ok(clients.entry(key).or_insert(client).clone())
     }
@@ -127,12 +130,12 @@ impl PooledClient {
     ) -> Result<http::Response<WasiBody>, Error> {
         // A forwarding proxy reads its credentials from each request (a tunnel's go in the
         // `CONNECT`); added here, after signing, they are in no signature.
-        if let Some(auth) = self.connector.forward_auth(request.uri()) {
+        if let Some(auth) = self.0.connector.forward_auth(request.uri()) {
             request
                 .headers_mut()
                 .insert(http::header::PROXY_AUTHORIZATION, auth);
         }
-        send(&self.client, request, options).await
+        send(&self.0.client, request, options).await
     }
 }
 

@@ -1,26 +1,25 @@
 //! `config_consumer`: the test consumer of the `wasi:config` adapter, a `wasi:cli/run` command
-//! that imports `wasi:config/store` and nothing else of ours.
+//! that imports `wasi:config/store@0.2.0-draft` and nothing else of ours.
 //!
 //! Each argument is a key to `get`; the argument `--all` calls `get-all`. For each, one JSON
 //! line on stdout says what came back (see [`report`]), so a host can check exactly what a
-//! component reading its configuration through `wasi:config` sees.
+//! component reading its configuration through `wasi:config` sees. `config_consumer_spin`
+//! (`src/spin.rs`) is the same command importing Spin's name for the interface.
 #![deny(unsafe_code)]
 
+#[cfg(target_arch = "wasm32")]
+#[macro_use]
+mod component;
 mod report;
 
 #[cfg(target_arch = "wasm32")]
-mod component;
+mod store {
+    import_store!("airflow-ssm:config-consumer/consumer", config0_2_0_draft);
+}
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    for arg in std::env::args().skip(1) {
-        let line = if arg == "--all" {
-            report::get_all(component::get_all())
-        } else {
-            report::get(&arg, component::get(&arg))
-        };
-        println!("{line}");
-    }
+    report::run(store::get, store::get_all);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

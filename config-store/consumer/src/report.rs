@@ -23,6 +23,22 @@ fn error(e: StoreError) -> Value {
     }
 }
 
+/// The command: for each argument, `get(key)`, or `get-all()` for `--all`, and its line on
+/// stdout.
+pub fn run(
+    get: impl Fn(&str) -> Result<Option<String>, StoreError>,
+    get_all: impl Fn() -> Result<Vec<(String, String)>, StoreError>,
+) {
+    for arg in std::env::args().skip(1) {
+        let line = if arg == "--all" {
+            self::get_all(get_all())
+        } else {
+            self::get(&arg, get(&arg))
+        };
+        println!("{line}");
+    }
+}
+
 /// The line for `get(key)`.
 pub fn get(key: &str, result: Result<Option<String>, StoreError>) -> String {
     match result {

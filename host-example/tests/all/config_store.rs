@@ -3,10 +3,13 @@
 //! standalone server on 127.0.0.1 with signature and IAM checking on. Keys read through
 //! `wasi:config/store` come from Parameter Store under the configured prefix, a missing key is
 //! `none`, an SSM error is the store's `upstream` error without a secret, and a request the host
-//! does not allow is `io`.
+//! does not allow is `io`. The store exports the interface under the draft's name and under
+//! Spin's (`@0.2.0-draft-2024-09-27`), and a consumer built against Spin's name reads the same.
 //!
 //! moto comes from the virtualenv `scripts/test.sh` prepares (`$MOTO_VENV`, default
-//! `target/moto-venv`); the composed consumer from `$SSM_CONFIG_CONSUMER`.
+//! `target/moto-venv`); the composed store from `$SSM_CONFIG_STORE`, the composed consumers from
+//! `$SSM_CONFIG_CONSUMER` and `$SSM_CONFIG_CONSUMER_SPIN`; `wasm-tools` from `$WASM_TOOLS`, else
+//! `target/tools/bin/wasm-tools` (where scripts/common.sh installs it).
 
 use crate::common;
 
@@ -19,25 +22,60 @@ use serde_json::{Value, json};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
 
-/// `$SSM_CONFIG_CONSUMER`, else the workspace's `target/config-store/config_consumer.wasm`.
-fn consumer_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("SSM_CONFIG_CONSUMER") {
+/// The workspace's target directory (`$CARGO_TARGET_DIR`, else `target/`).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// `$<var>`, else `target/config-store/<file>`: a file `build_config_store` composes.
+fn composed(var: &str, file: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(var) {
         return PathBuf::from(path);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("config-store/config_consumer.wasm");
+    let path = target_dir().join("config-store").join(file);
     assert!(
         path.exists(),
-        "the composed wasi:config consumer {} is missing: run `bash scripts/test.sh`",
+        "the composed {} is missing: run `bash scripts/test.sh`",
         path.display()
     );
     path
 }
 
+/// The test consumer importing `wasi:config/store@0.2.0-draft`, plugged with the store.
+fn consumer_path() -> PathBuf {
+    composed("SSM_CONFIG_CONSUMER", "config_consumer.wasm")
+}
+
+/// The same consumer importing Spin's `wasi:config/store@0.2.0-draft-2024-09-27`, plugged.
+fn spin_consumer_path() -> PathBuf {
+    composed("SSM_CONFIG_CONSUMER_SPIN", "config_consumer_spin.wasm")
+}
+
+/// The store: the adapter plugged with the lookup component.
+fn store_path() -> PathBuf {
+    composed("SSM_CONFIG_STORE", "ssm_config_store.wasm")
+}
+
+/// The store's two names for the same interface: the published draft's and Spin's.
+const STORE_NAMES: [&str; 2] = [
+    "wasi:config/store@0.2.0-draft",
+    "wasi:config/store@0.2.0-draft-2024-09-27",
+];
+
 /// Runs the consumer with `args` and `env`, allowed to reach what `policy` allows.
 fn consume(env: &[(String, String)], policy: EgressPolicy, args: &[&str]) -> CommandOutput {
+    consume_with(&consumer_path(), env, policy, args)
+}
+
+/// Runs the consumer at `path` as [`consume`] does.
+fn consume_with(
+    path: &std::path::Path,
+    env: &[(String, String)],
+    policy: EgressPolicy,
+    args: &[&str],
+) -> CommandOutput {
     let options = CommandOptions {
         args: args.iter().map(|a| a.to_string()).collect(),
         env: env.to_vec(),
@@ -48,9 +86,7 @@ fn consume(env: &[(String, String)], policy: EgressPolicy, args: &[&str]) -> Com
         .enable_all()
         .build()
         .unwrap();
-    let output = runtime
-        .block_on(run_command(&consumer_path(), options))
-        .unwrap();
+    let output = runtime.block_on(run_command(path, options)).unwrap();
     assert!(output.success, "{output:?}");
     output
 }
@@ -84,18 +120,61 @@ fn moto_with_config() -> (Moto, Value) {
 #[test]
 fn composed_consumer_imports_only_wasi_and_is_a_command() {
     let engine = Engine::new(&Config::new()).unwrap();
-    let component = Component::from_file(&engine, consumer_path()).unwrap();
+    for path in [consumer_path(), spin_consumer_path()] {
+        let component = Component::from_file(&engine, &path).unwrap();
+        let ty = component.component_type();
+        let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_string()).collect();
+        assert_eq!(exports.len(), 1, "{}: {exports:?}", path.display());
+        assert!(exports[0].starts_with("wasi:cli/run@0.2."), "{exports:?}");
+        for (import, _) in ty.imports(&engine) {
+            assert!(import.starts_with("wasi:"), "a non-WASI import: {import}");
+            assert!(
+                !import.starts_with("wasi:config/"),
+                "wasi:config is left for the runtime: {import}"
+            );
+        }
+    }
+}
+
+/// The composed store exports `wasi:config/store` under both names and nothing else, and
+/// imports only WASI: as wasmtime reads its type, and as `wasm-tools component wit` prints it.
+#[test]
+fn the_store_exports_the_drafts_name_and_spins() {
+    let engine = Engine::new(&Config::new()).unwrap();
+    let component = Component::from_file(&engine, store_path()).unwrap();
     let ty = component.component_type();
-    let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_string()).collect();
-    assert_eq!(exports.len(), 1, "{exports:?}");
-    assert!(exports[0].starts_with("wasi:cli/run@0.2."), "{exports:?}");
+    let mut exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_string()).collect();
+    exports.sort();
+    assert_eq!(exports, STORE_NAMES, "{exports:?}");
     for (import, _) in ty.imports(&engine) {
         assert!(import.starts_with("wasi:"), "a non-WASI import: {import}");
-        assert!(
-            !import.starts_with("wasi:config/"),
-            "wasi:config is left for the runtime: {import}"
-        );
+        assert!(!import.starts_with("wasi:config/"), "{import}");
     }
+
+    let wasm_tools = std::env::var_os("WASM_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("tools/bin/wasm-tools"));
+    let out = std::process::Command::new(&wasm_tools)
+        .args(["component", "wit"])
+        .arg(store_path())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} does not run ({e}): scripts/common.sh installs it",
+                wasm_tools.display()
+            )
+        });
+    assert!(out.status.success(), "{out:?}");
+    let wit = String::from_utf8(out.stdout).unwrap();
+    let exported: Vec<&str> = wit
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("export "))
+        .collect();
+    assert_eq!(
+        exported,
+        STORE_NAMES.map(|name| format!("{name};")),
+        "{wit}"
+    );
 }
 
 #[test]
@@ -137,6 +216,17 @@ fn wasi_config_reads_come_from_ssm_through_moto() {
     );
     assert!(!out.stdout.contains(&secret) && !out.stderr.contains(&secret));
 
+    // A consumer built against Spin's name (`wasi:config/store@0.2.0-draft-2024-09-27`),
+    // plugged with the same store: the same lines.
+    let spin = consume_with(
+        &spin_consumer_path(),
+        &reader,
+        policy.clone(),
+        &["db_host", "api_token", "feature_flag", "--all"],
+    );
+    assert_eq!(lines(&spin), lines(&out), "{}", spin.stderr);
+    assert!(!spin.stdout.contains(&secret) && !spin.stderr.contains(&secret));
+
     // SSM_CONFIG_PREFIX chooses the prefix.
     let mut prod = reader.clone();
     prod.push(("SSM_CONFIG_PREFIX".to_string(), "/svc/prod".to_string()));
@@ -163,6 +253,23 @@ fn wasi_config_reads_come_from_ssm_through_moto() {
     });
     assert!(message.contains("SignatureDoesNotMatch"), "{message}");
     for text in [&out.stdout, &out.stderr] {
+        assert!(!text.contains(wrong) && !text.contains(&secret), "{text}");
+    }
+    // Through Spin's name: the same error.
+    let spin = consume_with(
+        &spin_consumer_path(),
+        &env(&key_id, wrong),
+        policy.clone(),
+        &["db_host"],
+    );
+    let [line] = &lines(&spin)[..] else {
+        panic!("{spin:?}")
+    };
+    let message = line["error"]["upstream"].as_str().unwrap_or_else(|| {
+        panic!("not an upstream error: {line}");
+    });
+    assert!(message.contains("SignatureDoesNotMatch"), "{message}");
+    for text in [&spin.stdout, &spin.stderr] {
         assert!(!text.contains(wrong) && !text.contains(&secret), "{text}");
     }
 

@@ -1,8 +1,8 @@
 //! `host-example serve` (the sidecar) as a user runs it: every route against the demo fixture
 //! and against moto's standalone server (signature checking on), the guard (token,
 //! `X-Forwarded-For`, method, route, length), no secret in any error body or in the server's
-//! output, a clean stop on SIGTERM; and the composed endpoint component in `jco serve` giving
-//! the same statuses and bodies.
+//! output, a clean stop on SIGTERM; and the composed endpoint component in `jco serve` and in
+//! `wasmtime serve` giving the same statuses and bodies.
 
 use crate::common;
 
@@ -25,6 +25,8 @@ struct Served {
     addr: String,
     /// The child leads its own process group (jco's node), stopped as a whole.
     group: bool,
+    /// What the server prints on stderr after it listens, read as it comes (`wasmtime serve`).
+    log: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Served {
@@ -58,6 +60,7 @@ impl Served {
             addr: addr.to_string(),
             child,
             group: false,
+            log: None,
         }
     }
 
@@ -104,6 +107,68 @@ impl Served {
             addr: format!("127.0.0.1:{port}"),
             child,
             group: true,
+            log: None,
+        }
+    }
+
+    /// `wasmtime serve` (wasmtime-cli 48: `$WASMTIME`, else `target/tools/bin/wasmtime`, where
+    /// `ensure_wasmtime` in scripts/common.sh installs it) running the same `.wasm` on a free
+    /// loopback port, with the CLI interfaces (`-Scli`) and exactly the variables in `env`
+    /// (`--env NAME`: the value comes from wasmtime's own environment, `env` plus `PATH`, and
+    /// never from its command line); `args` go before the component.
+    fn wasmtime(env: &[(&str, &str)], args: &[&str]) -> Served {
+        let wasmtime = wasmtime_path();
+        let mut command = Command::new(&wasmtime);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .args(["serve", "-Scli", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            command.arg("--env").arg(k).env(k, v);
+        }
+        command.arg(endpoint_path());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} serve starts: {e}", wasmtime.display()));
+        // It compiles the component, then prints `Serving HTTP on http://<addr>/` on stderr;
+        // the rest of stderr is read as it comes, so the server never blocks on it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let log = std::thread::spawn(move || {
+            let mut rest = String::new();
+            let mut serving = false;
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if !serving && line.starts_with("Serving HTTP on http://") {
+                    serving = true;
+                    let _ = tx.send(line);
+                } else {
+                    rest.push_str(&line);
+                    rest.push('\n');
+                }
+            }
+            if !serving {
+                let _ = tx.send(format!("(no `Serving HTTP` line) {rest}"));
+            }
+            rest
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("wasmtime serve listens");
+        let Some(addr) = line
+            .strip_prefix("Serving HTTP on http://")
+            .and_then(|addr| addr.strip_suffix('/'))
+        else {
+            panic!("wasmtime serve did not start: {line}");
+        };
+        Served {
+            addr: addr.to_string(),
+            child,
+            group: false,
+            log: Some(log),
         }
     }
 
@@ -143,6 +208,9 @@ impl Served {
     /// Stops the server and returns everything it printed.
     fn output(mut self) -> String {
         let _ = self.child.kill();
+        if let Some(log) = self.log.take() {
+            return log.join().unwrap();
+        }
         let mut all = String::new();
         let _ = self.child.stdout.take().unwrap().read_to_string(&mut all);
         let _ = self.child.stderr.take().unwrap().read_to_string(&mut all);
@@ -594,23 +662,10 @@ const SAME_REQUESTS: [(&str, &str, bool); 16] = [
     ("GET", "/airflow/config/x?team=blue", true),
 ];
 
-/// The composed endpoint in a runtime we did not write: `jco serve` (Node) gives the same
-/// statuses and bodies as `host-example serve` (the sidecar, whose answers are native) for the
-/// same requests against moto. Needs js/node_modules:
-/// `scripts/test.sh` runs it after `npm install`.
-#[test]
-#[ignore = "needs jco (npm install in js/); run by scripts/test.sh"]
-fn jco_serve_gives_the_same_bodies() {
-    let (_moto, kwargs, key_id, secret) = moto_with_parameters();
-    let env = [
-        ("AWS_ACCESS_KEY_ID", key_id.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
-        ("AWS_TOKEN", TOKEN),
-    ];
-    let ours = Served::start(&env, &["--backend-kwargs", &kwargs]);
-    let mut jco_env = env.to_vec();
-    jco_env.push(("SSM_SECRETS_BACKEND_KWARGS", kwargs.as_str()));
-    let jco = Served::jco(&jco_env);
+/// The 16 [`SAME_REQUESTS`], a request target over 2048 bytes and `X-Forwarded-For`, sent to
+/// `other` and to `ours` (`host-example serve`): the same statuses and bodies. Returns how many
+/// of them found something (200).
+fn same_answers(other: &Served, ours: &Served) -> usize {
     let long = format!("/airflow/variables/{}", "a".repeat(3000));
     let forwarded = [
         ("X-Aws-Parameters-Secrets-Token", TOKEN),
@@ -629,16 +684,124 @@ fn jco_serve_gives_the_same_bodies() {
             &[]
         };
         let want = ours.request(method, target, headers);
-        let got = jco.request(method, target, headers);
+        let got = other.request(method, target, headers);
         assert_eq!(got, want, "{method} {target}");
         found += usize::from(want.0 == 200);
     }
-    assert_eq!(found, 7, "the lookups that find something");
     let route = "/airflow/variables/secure";
     assert_eq!(
-        jco.request("GET", route, &forwarded),
+        other.request("GET", route, &forwarded),
         ours.request("GET", route, &forwarded)
     );
+    found
+}
+
+/// The composed endpoint in a runtime we did not write: `jco serve` (Node) gives the same
+/// statuses and bodies as `host-example serve` (the sidecar, whose answers are native) for the
+/// same requests against moto. Needs js/node_modules:
+/// `scripts/test.sh` runs it after `npm install`.
+#[test]
+#[ignore = "needs jco (npm install in js/); run by scripts/test.sh"]
+fn jco_serve_gives_the_same_bodies() {
+    let (_moto, kwargs, key_id, secret) = moto_with_parameters();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ("AWS_TOKEN", TOKEN),
+    ];
+    let ours = Served::start(&env, &["--backend-kwargs", &kwargs]);
+    let mut jco_env = env.to_vec();
+    jco_env.push(("SSM_SECRETS_BACKEND_KWARGS", kwargs.as_str()));
+    let jco = Served::jco(&jco_env);
+    let found = same_answers(&jco, &ours);
+    assert_eq!(found, 7, "the lookups that find something");
+}
+
+/// `$WASMTIME`, else `target/tools/bin/wasmtime` (`ensure_wasmtime` in scripts/common.sh).
+fn wasmtime_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("WASMTIME") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("tools/bin/wasmtime");
+    assert!(
+        path.exists(),
+        "wasmtime is missing: {} (scripts/test.sh installs it with `ensure_wasmtime`)",
+        path.display()
+    );
+    path
+}
+
+/// The composed endpoint in Bytecode Alliance's own server: `wasmtime serve` (wasmtime-cli 48,
+/// `-Scli` and `--env` for the variables it needs) gives the same statuses and bodies as
+/// `host-example serve` for the same requests against moto (signature checking on), with a new
+/// instance for every request (its default for a WASIp2 component) and with instances kept
+/// for 64 requests (`--max-instance-reuse-count`, which keeps the backend); neither its output
+/// nor an error body holds a secret. Needs wasmtime-cli: `scripts/test.sh` runs it after
+/// `ensure_wasmtime`.
+#[test]
+#[ignore = "needs wasmtime-cli 48 (ensure_wasmtime); run by scripts/test.sh"]
+fn wasmtime_serve_gives_the_same_bodies() {
+    let (_moto, kwargs, key_id, secret) = moto_with_parameters();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ("AWS_TOKEN", TOKEN),
+    ];
+    let ours = Served::start(&env, &["--backend-kwargs", &kwargs]);
+    let mut wasmtime_env = env.to_vec();
+    wasmtime_env.push(("SSM_SECRETS_BACKEND_KWARGS", kwargs.as_str()));
+    for args in [&[][..], &["--max-instance-reuse-count", "64"]] {
+        let wasmtime = Served::wasmtime(&wasmtime_env, args);
+        let found = same_answers(&wasmtime, &ours);
+        assert_eq!(found, 7, "the lookups that find something ({args:?})");
+        // Warm or not, the same answer many times over.
+        for _ in 0..10 {
+            assert_eq!(
+                wasmtime.get("/airflow/variables/plain"),
+                ours.get("/airflow/variables/plain")
+            );
+        }
+        let output = wasmtime.output();
+        for text in [secret.as_str(), "pa$$word", "fernet-from-ssm", TOKEN] {
+            assert!(!output.contains(text), "{output}");
+        }
+    }
+
+    // Signed with a wrong secret: moto refuses it, and both say so alike, with no secret.
+    let wrong = "wrong-secret-0123456789abcdefghij";
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", wrong),
+        ("AWS_TOKEN", TOKEN),
+        ("SSM_SECRETS_BACKEND_KWARGS", kwargs.as_str()),
+    ];
+    let wasmtime = Served::wasmtime(&env, &[]);
+    let (status, body) = wasmtime.get("/airflow/variables/plain");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["code"], "SignatureDoesNotMatch", "{body}");
+    assert!((400..500).contains(&status), "{status} {body}");
+    let ours = Served::start(&env[..3], &["--backend-kwargs", &kwargs]);
+    assert_eq!(ours.get("/airflow/variables/plain").0, status);
+    let output = wasmtime.output();
+    for text in [&body, &output] {
+        for secret in [wrong, secret.as_str(), TOKEN] {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+
+    // No token variable given to it: /ping answers, the rest is the clear `no-token` error.
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ("SSM_SECRETS_BACKEND_KWARGS", kwargs.as_str()),
+    ];
+    let wasmtime = Served::wasmtime(&env, &[]);
+    assert_eq!(wasmtime.request("GET", "/ping", &[]).0, 200);
+    let (status, body) = wasmtime.get_json("/airflow/variables/plain");
+    assert_eq!((status, body["error"].as_str()), (500, Some("no-token")));
 }
 
 #[test]

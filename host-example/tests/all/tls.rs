@@ -23,6 +23,9 @@ fn moto_with_variables() -> (Moto, String, String) {
     (moto, key("access_key_id"), key("secret_access_key"))
 }
 
+/// One way to trust the CA: its name, the kwargs, the extra environment.
+type Way<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
+
 fn kwargs(front: &TlsFront, extra: serde_json::Value) -> String {
     let mut kwargs = serde_json::json!({"endpoint_url": front.url(), "region_name": "us-east-1"});
     for (k, v) in extra.as_object().unwrap() {
@@ -56,7 +59,7 @@ fn get_parameter_and_get_parameters_over_tls_with_each_way_to_trust_a_ca() {
         ("AWS_ACCESS_KEY_ID", key_id.as_str()),
         ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
     ];
-    let ways: [(&str, String, Vec<(&str, &str)>); 3] = [
+    let ways: [Way; 3] = [
         (
             "verify",
             kwargs(&front, serde_json::json!({"verify": bundle})),
