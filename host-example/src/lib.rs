@@ -24,6 +24,8 @@ pub mod command;
 pub mod connection;
 mod connector;
 pub mod egress;
+pub mod endpoint_key;
+mod explain;
 pub mod fixture;
 pub mod host_state;
 mod http_import;

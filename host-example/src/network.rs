@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::egress::EndpointKey;
+use crate::endpoint_key::EndpointKey;
 use crate::pool::{NetworkError, PooledClient};
 use crate::proxy::ProxySettings;
 use crate::trust::Trust;

@@ -15,6 +15,7 @@ use wasmtime::component::ResourceAny;
 
 use crate::bindings::SsmBackend;
 use crate::egress::{EgressHooks, EgressPolicy, Grants, SsmGate, TimeoutCaps, Upstream};
+use crate::explain::Explain;
 use crate::host_state::{HostState, least_privilege};
 use crate::network::Network;
 use crate::planned_grants::PlannedGrants;
@@ -154,42 +155,6 @@ macro_rules! call {
         );
         $session.explain(result)
     }};
-}
-
-/// Results whose transport errors can take the host's reason for a failed connection.
-trait Explain {
-    fn explain(self, why: &str) -> Self;
-}
-
-impl Explain for Error {
-    fn explain(self, why: &str) -> Self {
-        match self {
-            Error::Transport(message) => Error::Transport(format!("{message} ({why})")),
-            other => other,
-        }
-    }
-}
-
-impl<T> Explain for Result<T, Error> {
-    fn explain(self, why: &str) -> Self {
-        self.map_err(|e| e.explain(why))
-    }
-}
-
-impl<T> Explain for Vec<Result<T, Error>> {
-    fn explain(self, why: &str) -> Self {
-        self.into_iter().map(|r| r.explain(why)).collect()
-    }
-}
-
-impl Explain for () {
-    fn explain(self, _why: &str) -> Self {}
-}
-
-impl<T: Explain> Explain for wasmtime::Result<T> {
-    fn explain(self, why: &str) -> Self {
-        self.map(|r| r.explain(why))
-    }
 }
 
 impl Session {
