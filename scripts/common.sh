@@ -51,7 +51,7 @@ build_component() {
   ensure_wasm_target
   echo "==> building the component (wasm32-wasip2, profile component)"
   cargo build --locked --target wasm32-wasip2 --profile component
-  local dir="$PWD/target/wasm32-wasip2/component"
+  local dir="${CARGO_TARGET_DIR:-$PWD/target}/wasm32-wasip2/component"
   export SSM_SECRETS_COMPONENT="$dir/ssm_secrets.wasm"
   local cache
   cache="$dir/shrunk/$(sha256sum "$dir/deps/ssm_secrets.wasm" | cut -c1-64).wasm"
