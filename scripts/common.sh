@@ -189,3 +189,26 @@ build_config_store() {
   echo "==> wasi:config store: $SSM_CONFIG_STORE ($(wc -c <"$SSM_CONFIG_STORE") bytes)"
   echo "==> test consumer: $SSM_CONFIG_CONSUMER ($(wc -c <"$SSM_CONFIG_CONSUMER") bytes)"
 }
+
+# The npm package: the component (build_component) transpiled by jco into js/generated/, and js/
+# packed into target/npm/airflow-ssm-secrets-<version>.tgz (its version is the Cargo
+# workspace's). `npm install <that file>` is all a user does: no install script, no dependency.
+build_npm_package() {
+  build_component
+  local version
+  version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"$/\1/p' Cargo.toml)
+  local js_version
+  js_version=$(node -p 'require("./js/package.json").version')
+  if [ "$version" != "$js_version" ]; then
+    echo "error: js/package.json has version $js_version, the Cargo workspace $version" >&2
+    return 1
+  fi
+  echo "==> transpiling the component for Node (jco) into js/generated"
+  (cd js && npm install --no-audit --no-fund --loglevel=error && npm run --silent build)
+  mkdir -p target/npm
+  echo "==> packing js/ into target/npm"
+  local tgz
+  tgz=$(cd js && npm pack --silent --pack-destination ../target/npm | tail -n 1)
+  export SSM_SECRETS_NPM_PACKAGE="$PWD/target/npm/$tgz"
+  echo "==> npm package: $SSM_SECRETS_NPM_PACKAGE ($(wc -c <"$SSM_SECRETS_NPM_PACKAGE") bytes)"
+}
