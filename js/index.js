@@ -63,6 +63,21 @@ function dirsOf(files) {
   return [...dirs].filter((d) => existsSync(d) && statSync(d).isDirectory());
 }
 
+/**
+ * This process's Node flags for a worker, but those about the main script (`node
+ * --input-type=module -e ...` would make the worker read its own file as that input).
+ */
+function workerExecArgv() {
+  const out = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (['-e', '--eval', '-p', '--print', '--input-type'].includes(a)) i++;
+    else if (!/^--(input-type|eval|print)=/.test(a)) out.push(a);
+  }
+  return out;
+}
+
 /** `scheme://host:port` of a URL, as the grants spell endpoints. */
 function endpointOf(url) {
   const u = new URL(url);
@@ -379,6 +394,7 @@ export async function openBackend(kwargs = {}, options = {}) {
   const worker = new Worker(new URL('./lib/worker.js', import.meta.url), {
     workerData: { replies: port2, signal, env, kwargs: kwargsJson(kwargs), semantics, allow },
     transferList: [port2],
+    execArgv: workerExecArgv(),
     env: {},
     stdout: false,
     stderr: false,
