@@ -1,0 +1,133 @@
+// The sandbox: outgoing requests only to the granted endpoints (refused before a connection,
+// the error naming the endpoint), connections kept alive between lookups, and the backend's
+// life (close, an idle backend never keeping the process alive).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import http from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { openBackend, SsmSecretsError } from '../index.js';
+import { Egress } from '../lib/http.js';
+import { env, startMock } from './helpers.js';
+
+/** A TCP listener on loopback that counts the connections it sees. */
+async function listener() {
+  let seen = 0;
+  const server = createServer((socket) => {
+    seen++;
+    socket.destroy();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen: () => seen, close: () => server.close() };
+}
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test('a listener outside the grants never sees a connection; the error names it', async () => {
+  const watched = await listener();
+  const other = await listener();
+  const kwargs = { endpoint_url: watched.url, region_name: 'us-east-1', config_kwargs: { retries: { total_max_attempts: 1 } } };
+  // The plan grants the configured endpoint; `allow` narrows the grants to another one.
+  const ssm = await openBackend(kwargs, { env, allow: [other.url] });
+  try {
+    await assert.rejects(ssm.getVariable('anything'), (e) => {
+      assert.ok(e instanceof SsmSecretsError, String(e));
+      assert.equal(e.kind, 'transport');
+      assert.match(e.message, /not allowed/);
+      assert.ok(e.message.includes(`${watched.url}`), e.message);
+      return true;
+    });
+    await pause(200);
+    assert.equal(watched.seen(), 0);
+    assert.equal(other.seen(), 0);
+  } finally {
+    await ssm.close();
+    watched.close();
+    other.close();
+  }
+});
+
+test('allow never widens the plan', async () => {
+  const watched = await listener();
+  const planned = await listener();
+  const ssm = await openBackend({ endpoint_url: planned.url, region_name: 'us-east-1' }, { env, allow: [planned.url, watched.url] });
+  assert.deepEqual(ssm.grants.endpoints, [planned.url]);
+  await ssm.close();
+  watched.close();
+  planned.close();
+});
+
+test('the main thread refuses an endpoint outside the grants too, before connecting', async () => {
+  const watched = await listener();
+  const egress = new Egress({ endpoints: ['http://127.0.0.1:9'], routes: [] });
+  const endpoint = watched.url;
+  const reply = await egress.send({ endpoint, method: 'POST', scheme: 'http', authority: endpoint.slice(7), path: '/', headers: [], body: new Uint8Array(), timeouts: {} });
+  assert.deepEqual(reply.error, { tag: 'HTTP-request-denied' });
+  assert.ok(reply.why.includes(endpoint), reply.why);
+  await pause(100);
+  assert.equal(watched.seen(), 0);
+  egress.close();
+  watched.close();
+});
+
+test('lookups one after another share one kept-alive connection', async () => {
+  let connections = 0;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const name = JSON.parse(body).Name;
+      const data = JSON.stringify({ Parameter: { Name: name, Type: 'String', Value: `v:${name}`, Version: 1 } });
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(data) });
+      res.end(data);
+    });
+  });
+  server.on('connection', () => connections++);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const ssm = await openBackend({ endpoint_url: `http://127.0.0.1:${server.address().port}`, region_name: 'us-east-1' }, { env });
+  for (let i = 0; i < 5; i++) assert.equal(await ssm.getVariable(`k${i}`), `v:/airflow/variables/k${i}`);
+  assert.equal(connections, 1);
+  await ssm.close();
+  server.close();
+});
+
+test('close() rejects later calls; a lookup in flight is rejected, not left pending', async () => {
+  const mock = await startMock({ MOCK_DELAY_MS: '300' });
+  const ssm = await openBackend({ endpoint_url: mock.url, region_name: 'us-east-1' }, { env });
+  const inFlight = assert.rejects(ssm.getVariable('slow'), /closed/);
+  await pause(50);
+  await ssm.close();
+  await inFlight;
+  await assert.rejects(ssm.getVariable('a'), /closed/);
+  await ssm.close(); // twice is fine
+  mock.stop();
+});
+
+test('a process that forgets close() still exits once its lookups are done', async () => {
+  const mock = await startMock();
+  const script = `
+    import { openBackend } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
+    const ssm = await openBackend({ endpoint_url: ${JSON.stringify(mock.url)}, region_name: 'us-east-1' }, { env: ${JSON.stringify(env)} });
+    console.log(await ssm.getVariable('a'));
+  `;
+  const started = Date.now();
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  mock.stop();
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), 'postgres://u:p@db.internal:5432/a');
+  assert.ok(Date.now() - started < 15_000);
+});
+
+test('a backend sees only the AWS_* variables it is given', async () => {
+  const mock = await startMock();
+  // Credentials come from the env passed in, not this process's; a non-AWS variable is dropped.
+  const ssm = await openBackend({ endpoint_url: mock.url, region_name: 'us-east-1' },
+    { env: { ...env, AWS_ACCESS_KEY_ID: 'AKIDOTHER', SECRET_NOT_AWS: 'x' } });
+  assert.equal(await ssm.getVariable('a'), 'postgres://u:p@db.internal:5432/a');
+  await ssm.close();
+  const none = await openBackend({ endpoint_url: mock.url, region_name: 'us-east-1' }, { env: { AWS_EC2_METADATA_DISABLED: 'true', HOME: '/nonexistent' } });
+  await assert.rejects(none.getVariable('a'), (e) => e instanceof SsmSecretsError && e.kind === 'credentials');
+  await none.close();
+  mock.stop();
+});
