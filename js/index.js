@@ -64,18 +64,14 @@ function dirsOf(files) {
 }
 
 /**
- * This process's Node flags for a worker, but those about the main script (`node
- * --input-type=module -e ...` would make the worker read its own file as that input).
+ * The worker's Node flags: this process's (the default), or none when they are about the main
+ * script: under `node --input-type=module -e ...` the worker would read its own file as that
+ * input. (Filtering is not an option: flags given explicitly are re-parsed, and a per-process
+ * one such as --trace-gc is then refused.)
  */
 function workerExecArgv() {
-  const out = [];
-  const args = process.execArgv;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (['-e', '--eval', '-p', '--print', '--input-type'].includes(a)) i++;
-    else if (!/^--(input-type|eval|print)=/.test(a)) out.push(a);
-  }
-  return out;
+  const scriptFlag = (a) => ['-e', '--eval', '-p', '--print'].includes(a) || /^--(input-type|eval|print)\b/.test(a);
+  return process.execArgv.some(scriptFlag) ? [] : undefined;
 }
 
 /** `scheme://host:port` of a URL, as the grants spell endpoints. */
