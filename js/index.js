@@ -14,6 +14,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { instantiate } from './generated/ssm_secrets.js';
 import { wasiImports } from './lib/wasi.js';
+import { Mailbox } from './lib/mailbox.js';
 
 const CORE_MODULES = ['ssm_secrets.core.wasm', 'ssm_secrets.core2.wasm', 'ssm_secrets.core3.wasm'];
 const generated = (name) => new URL(`./generated/${name}`, import.meta.url);
@@ -170,10 +171,9 @@ const settler = (resolveCall, rejectCall) => (m) => {
 
 /** The main thread's side of one backend's worker. Holds no reference to the `SsmBackend`. */
 class Channel {
-  constructor(worker, replies, flag) {
+  constructor(worker, mailbox) {
     this.worker = worker;
-    this.replies = replies;
-    this.flag = flag;
+    this.mailbox = mailbox;
     this.egress = undefined;
     this.calls = new Map();
     this.nextId = 1;
@@ -209,16 +209,7 @@ class Channel {
     const reply = this.egress
       ? await this.egress.send(request)
       : { error: { tag: 'HTTP-request-denied' }, why: `${request.endpoint} is not among the granted endpoints` };
-    if (this.closed) return;
-    if (reply.body) {
-      const body = new Uint8Array(reply.body); // its own buffer, moved to the worker
-      reply.body = body;
-      this.replies.postMessage(reply, [body.buffer]);
-    } else {
-      this.replies.postMessage(reply);
-    }
-    Atomics.store(this.flag, 0, 1);
-    Atomics.notify(this.flag, 0);
+    if (!this.closed) this.mailbox.put(reply);
   }
 
   /** Waits for the open: the grants, or the component's error. */
@@ -289,7 +280,7 @@ class Channel {
     this.holder = undefined;
     this.worker.terminate();
     this.egress?.close();
-    this.replies.close();
+    this.mailbox.port.close();
   }
 }
 
@@ -384,25 +375,23 @@ export async function openBackend(kwargs = {}, options = {}) {
   const semantics = checkSemantics(options.connectionSemantics ?? 'core');
   const allow = options.allow === undefined ? undefined : options.allow.map(endpointOf);
   const { port1, port2 } = new MessageChannel();
-  const signal = new SharedArrayBuffer(4);
+  const buffer = Mailbox.buffer();
   // The worker starts while this thread compiles the component (once per process) and loads
   // its HTTP client.
   const worker = new Worker(new URL('./lib/worker.js', import.meta.url), {
-    workerData: { replies: port2, signal, env, kwargs: kwargsJson(kwargs), semantics, allow },
+    workerData: { port: port2, buffer, env, kwargs: kwargsJson(kwargs), semantics, allow },
     transferList: [port2],
     execArgv: workerExecArgv(),
     env: {},
     stdout: false,
     stderr: false,
   });
-  const channel = new Channel(worker, port1, new Int32Array(signal));
+  const channel = new Channel(worker, new Mailbox(buffer, port1));
   const opening = channel.opened();
   let grants;
   try {
     const [modules, { Egress, RouteError }] = await Promise.all([compiledModules(), import('./lib/http.js')]);
-    port1.postMessage(modules);
-    Atomics.store(channel.flag, 0, 1);
-    Atomics.notify(channel.flag, 0);
+    channel.mailbox.send(modules);
     let allowed;
     ({ grants, allowed } = await opening);
     try {

@@ -4,22 +4,21 @@
 //
 // HTTP: the component's `wasi:http/outgoing-handler` is ours (wasi.js). It refuses any endpoint
 // outside the grants; an allowed request is posted to the main thread, which sends it with its
-// keep-alive agent (http.js) and answers on `replies`, then wakes this thread through `signal`
-// (Atomics.notify). Meanwhile this thread sleeps in Atomics.wait: one message each way per
-// request, no polling.
+// keep-alive agent (http.js), puts the reply in the shared mailbox (mailbox.js) and wakes this
+// thread, which sleeps in Atomics.wait meanwhile: no polling, no event loop turn.
 
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { dirname, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { instantiate } from '../generated/ssm_secrets.js';
 import { wasiImports } from './wasi.js';
+import { Mailbox } from './mailbox.js';
 
-const { replies, signal, env, kwargs, semantics, allow } = workerData;
-const flag = new Int32Array(signal);
+const { port, buffer, env, kwargs, semantics, allow } = workerData;
+const mailbox = new Mailbox(buffer, port);
 // The compiled core modules come once the main thread has them (it compiles while this thread
 // starts, and shares them between backends).
-let modules;
-while (!(modules = receiveMessageOnPort(replies)?.message)) Atomics.wait(flag, 0, 0);
+const modules = mailbox.take();
 
 /** The directories of `files` that exist. */
 function dirsOf(files) {
@@ -31,22 +30,15 @@ function instance(options) {
   return instantiate((name) => modules[name], wasiImports({ env, ...options })).lookup;
 }
 
-let reply;
 const transport = {
   start(request) {
-    reply = undefined;
-    Atomics.store(flag, 0, 0);
+    mailbox.clear();
     const body = request.body;
     parentPort.postMessage({ http: request }, body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? [body.buffer] : []);
   },
-  done() {
-    if (reply === undefined) reply = receiveMessageOnPort(replies)?.message;
-    return reply !== undefined;
-  },
+  done: () => mailbox.ready(),
   wait() {
-    while (!this.done()) Atomics.wait(flag, 0, 0);
-    const outcome = reply;
-    reply = undefined;
+    const outcome = mailbox.take();
     if (outcome.why) failure = outcome.why;
     return outcome;
   },

@@ -131,3 +131,31 @@ test('a backend sees only the AWS_* variables it is given', async () => {
   await none.close();
   mock.stop();
 });
+
+test('a reply of any size up to the bound comes through; a larger one is refused', async () => {
+  // 300 KB does not fit the shared mailbox and goes by the port; over 1 MiB the component refuses.
+  const sizes = { small: 10, large: 300_000, huge: 1_200_000 };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const name = JSON.parse(body).Name;
+      const value = 'x'.repeat(sizes[name.split('/').pop()]);
+      const data = JSON.stringify({ Parameter: { Name: name, Type: 'String', Value: value, Version: 1 } });
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(data) });
+      res.end(data);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const ssm = await openBackend({ endpoint_url: `http://127.0.0.1:${server.address().port}`, region_name: 'us-east-1',
+    config_kwargs: { retries: { total_max_attempts: 1 } } }, { env });
+  try {
+    assert.equal((await ssm.getVariable('small')).length, sizes.small);
+    assert.equal((await ssm.getVariable('large')).length, sizes.large);
+    await assert.rejects(ssm.getVariable('huge'), (e) => e instanceof SsmSecretsError && /larger than|too large/.test(e.message));
+    assert.equal((await ssm.getVariable('small')).length, sizes.small);
+  } finally {
+    await ssm.close();
+    server.close();
+  }
+});
