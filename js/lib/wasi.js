@@ -18,7 +18,7 @@
 // filesystem). See docs/node.md.
 
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, lstatSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 
 const dispose = Symbol.dispose || Symbol.for('dispose');
 
@@ -440,8 +440,7 @@ class Descriptor {
       if (followFinal) {
         resolved = realpathSync(joined);
       } else {
-        const parent = realpathSync(join(joined, '..'));
-        resolved = join(parent, path.split('/').filter(Boolean).pop() ?? '.');
+        resolved = join(realpathSync(dirname(joined)), basename(joined));
       }
     } catch (e) {
       throw fsError(e);

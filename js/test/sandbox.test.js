@@ -159,3 +159,37 @@ test('a reply of any size up to the bound comes through; a larger one is refused
     server.close();
   }
 });
+
+test('files: only the granted directories, read-only, no way out by .. or a symbolic link', async () => {
+  const { wasiImports } = await import('../lib/wasi.js');
+  const { mkdtempSync, mkdirSync, writeFileSync, symlinkSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const root = mkdtempSync(join(tmpdir(), 'ssm-fs-'));
+  mkdirSync(join(root, 'aws'));
+  writeFileSync(join(root, 'aws', 'config'), 'granted');
+  writeFileSync(join(root, 'secret'), 'not granted');
+  symlinkSync(join(root, 'secret'), join(root, 'aws', 'out'));
+  symlinkSync('config', join(root, 'aws', 'in'));
+  const [[dir, path], ...others] = wasiImports({ dirs: [join(root, 'aws')] })['wasi:filesystem/preopens'].getDirectories();
+  assert.equal(path, join(root, 'aws'));
+  assert.equal(others.length, 0);
+  const read = (name, { follow = true, open = {}, flags = { read: true } } = {}) => {
+    try {
+      const file = dir.openAt({ symlinkFollow: follow }, name, open, flags);
+      return new TextDecoder().decode(file.readViaStream(0n).blockingRead(100n));
+    } catch (e) {
+      return `error ${e}`;
+    }
+  };
+  assert.equal(read('config'), 'granted');
+  assert.equal(read('in'), 'granted');
+  assert.equal(read('sub/../config'), 'granted');
+  assert.equal(read('out'), 'error not-permitted');
+  assert.equal(read('../secret'), 'error not-permitted');
+  assert.equal(read(join(root, 'secret')), 'error not-permitted');
+  assert.equal(read('config', { open: { create: true } }), 'error read-only');
+  assert.equal(read('config', { open: { truncate: true } }), 'error read-only');
+  assert.equal(read('config', { flags: { read: true, write: true } }), 'error read-only');
+  assert.throws(() => dir.openAt({ symlinkFollow: true }, 'config', {}, { read: true }).writeViaStream(0n), (e) => e === 'read-only');
+});
