@@ -193,3 +193,60 @@ test('files: only the granted directories, read-only, no way out by .. or a symb
   assert.equal(read('config', { flags: { read: true, write: true } }), 'error read-only');
   assert.throws(() => dir.openAt({ symlinkFollow: true }, 'config', {}, { read: true }).writeViaStream(0n), (e) => e === 'read-only');
 });
+
+test('https: a route\'s CA bundle (verify) is trusted instead of the default roots', async (t) => {
+  const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const https = await import('node:https');
+  const dir = mkdtempSync(join(tmpdir(), 'ssm-tls-'));
+  const openssl = (...args) => spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+  if (openssl('version').status !== 0) {
+    t.skip('no openssl to make certificates with');
+    return;
+  }
+  writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  for (const args of [
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=test CA'],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost'],
+    ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext'],
+  ]) {
+    const run = openssl(...args);
+    assert.equal(run.status, 0, run.stderr);
+  }
+  const server = https.createServer({ key: readFileSync(join(dir, 'leaf.key')), cert: readFileSync(join(dir, 'leaf.pem')) }, (req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const name = JSON.parse(body).Name;
+      const data = JSON.stringify({ Parameter: { Name: name, Type: 'String', Value: 'over tls', Version: 1 } });
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(data) });
+      res.end(data);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const kwargs = { endpoint_url: `https://localhost:${server.address().port}`, region_name: 'us-east-1', config_kwargs: { retries: { total_max_attempts: 1 } } };
+  try {
+    const trusted = await openBackend({ ...kwargs, verify: join(dir, 'ca.pem') }, { env });
+    assert.equal(await trusted.getVariable('a'), 'over tls');
+    await trusted.close();
+    const untrusted = await openBackend(kwargs, { env });
+    await assert.rejects(untrusted.getVariable('a'), (e) => e instanceof SsmSecretsError && e.kind === 'transport' && /TLS|certificate/i.test(e.message));
+    await untrusted.close();
+    await assert.rejects(openBackend({ ...kwargs, verify: join(dir, 'missing.pem') }, { env }),
+      (e) => e instanceof SsmSecretsError && e.kind === 'configuration' && e.message.includes('missing.pem'));
+  } finally {
+    server.close();
+  }
+});
+
+test('a route through a proxy (config_kwargs.proxies, for STS) fails the open, without the proxy\'s credentials', async () => {
+  const kwargs = { region_name: 'us-east-1', role_arn: 'arn:aws:iam::123456789012:role/r', config_kwargs: { proxies: { https: 'http://user:proxy-pass@proxy.internal:3128' } } };
+  await assert.rejects(openBackend(kwargs, { env }), (e) => {
+    assert.ok(e instanceof SsmSecretsError && e.kind === 'configuration', String(e));
+    assert.match(e.message, /proxy/);
+    assert.ok(e.message.includes('https://sts.'), e.message);
+    assert.ok(!e.message.includes('proxy-pass'), e.message);
+    return true;
+  });
+});
