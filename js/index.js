@@ -38,15 +38,16 @@ export class SsmSecretsError extends Error {
 // The compiled core modules, shared by every backend of the process (a backend is an instance,
 // never a compile): compiled off the main thread, then handed to each worker.
 let compiling;
+let compiled;
 function compiledModules() {
   compiling ??= Promise.all(CORE_MODULES.map(async (name) => [name, await WebAssembly.compile(await readFile(generated(name)))]))
-    .then(Object.fromEntries);
+    .then((entries) => (compiled ??= Object.fromEntries(entries)));
   return compiling;
 }
-let compiledSync;
+/** The same, now: the offline functions compile synchronously if no backend has yet. */
 function compiledModulesSync() {
-  compiledSync ??= Object.fromEntries(CORE_MODULES.map((name) => [name, new WebAssembly.Module(readFileSync(generated(name)))]));
-  return compiledSync;
+  compiled ??= Object.fromEntries(CORE_MODULES.map((name) => [name, new WebAssembly.Module(readFileSync(generated(name)))]));
+  return compiled;
 }
 
 /** The AWS_* variables of `env`, with the shared files' default locations under HOME. */
