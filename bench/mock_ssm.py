@@ -17,6 +17,7 @@ Environment:
   requests do not count as answered in the window (as SSM's token bucket refuses them). Unset
   or 0: no throttling.
 - MOCK_SPLIT_WRITES=1: write the reply's head and body apart (see Handler.wbufsize).
+- MOCK_DELAY_MS=N: answer each POST N milliseconds after reading it (a slow endpoint).
 
 usage: mock_ssm.py PORT_FILE   (writes the chosen port to PORT_FILE, then serves until killed)
 """
@@ -33,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 COUNTS = {"names": {}, "throttled": 0}
 LOCK = threading.Lock()
 THROTTLE_RPS = int(os.environ.get("MOCK_THROTTLE_RPS") or 0)
+DELAY_SECONDS = int(os.environ.get("MOCK_DELAY_MS") or 0) / 1000
 # Monotonic times of the requests answered in the last second (only kept when throttling).
 ANSWERED = collections.deque()
 
@@ -108,6 +110,8 @@ class Handler(BaseHTTPRequestHandler):
         else:
             status, reply = 400, {"__type": "UnknownOperationException"}
         data = json.dumps(reply).encode()
+        if DELAY_SECONDS:
+            time.sleep(DELAY_SECONDS)
         self.send_response(status)
         self.send_header("content-type", "application/x-amz-json-1.1")
         self.send_header("content-length", str(len(data)))

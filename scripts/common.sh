@@ -51,7 +51,7 @@ build_component() {
   ensure_wasm_target
   echo "==> building the component (wasm32-wasip2, profile component)"
   cargo build --locked --target wasm32-wasip2 --profile component
-  local dir="$PWD/target/wasm32-wasip2/component"
+  local dir="${CARGO_TARGET_DIR:-$PWD/target}/wasm32-wasip2/component"
   export SSM_SECRETS_COMPONENT="$dir/ssm_secrets.wasm"
   local cache
   cache="$dir/shrunk/$(sha256sum "$dir/deps/ssm_secrets.wasm" | cut -c1-64).wasm"
@@ -220,4 +220,27 @@ build_config_store() {
   for file in "$SSM_CONFIG_CONSUMER" "$SSM_CONFIG_CONSUMER_SPIN"; do
     echo "==> test consumer: $file ($(wc -c <"$file") bytes)"
   done
+}
+
+# The npm package: the component (build_component) transpiled by jco into js/generated/, and js/
+# packed into target/npm/airflow-ssm-secrets-<version>.tgz (its version is the Cargo
+# workspace's). `npm install <that file>` is all a user does: no install script, no dependency.
+build_npm_package() {
+  build_component
+  local version
+  version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"$/\1/p' Cargo.toml)
+  local js_version
+  js_version=$(node -p 'require("./js/package.json").version')
+  if [ "$version" != "$js_version" ]; then
+    echo "error: js/package.json has version $js_version, the Cargo workspace $version" >&2
+    return 1
+  fi
+  echo "==> transpiling the component for Node (jco) into js/generated"
+  (cd js && npm install --no-audit --no-fund --loglevel=error && npm run --silent build)
+  mkdir -p target/npm
+  echo "==> packing js/ into target/npm"
+  local tgz
+  tgz=$(cd js && npm pack --silent --pack-destination ../target/npm | tail -n 1)
+  export SSM_SECRETS_NPM_PACKAGE="$PWD/target/npm/$tgz"
+  echo "==> npm package: $SSM_SECRETS_NPM_PACKAGE ($(wc -c <"$SSM_SECRETS_NPM_PACKAGE") bytes)"
 }

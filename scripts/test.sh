@@ -26,9 +26,10 @@ echo "==> Python on Airflow 2.10: the same tests"
 airflow_venv "${AIRFLOW2_VENV:-$PWD/target/airflow2-venv}" python/tests/requirements-airflow2.txt
 (cd python && "${AIRFLOW2_VENV:-$PWD/../target/airflow2-venv}/bin/pytest" -q -p no:cacheprovider --disable-warnings tests)
 
-echo "==> Node: the component transpiled by jco vs the Rust host, on a loopback mock"
+echo "==> Node: the npm package (the component transpiled by jco) vs the Rust host, on loopback mocks"
 # `npm install` (not `npm ci`): npm 11 reports jco's per-platform optional packages as missing
-# from any lock file and refuses `ci`; `install` still follows the committed lock.
+# from any lock file and refuses `ci`; `install` still follows the committed lock. The tests
+# pack js/, install the tarball into an empty directory and type-check against it too.
 (cd js && npm install --no-audit --no-fund --loglevel=error && npm run --silent build >/dev/null && npm test)
 
 echo "==> jco serve: the composed endpoint in Node answers as host-example serve does, on moto"

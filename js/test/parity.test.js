@@ -1,85 +1,84 @@
-// The transpiled component in Node against a loopback SSM mock (in a child process, because a
-// lookup blocks Node's main thread) gives the same results as the Rust host CLI for the same
-// lookups.
+// The package's lookups against a loopback SSM mock give the same results as the Rust host CLI
+// for the same lookups; offline parsing too.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { openBackend, parseConnection, plannedGrants, SsmSecretsError } from '../index.js';
+import { join } from 'node:path';
+import { openBackend, parseConnection, plannedGrants, connectionUri, SsmSecretsError } from '../index.js';
+import { component, env, host, rust, startMock } from './helpers.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const host = join(root, 'target', 'release', 'host-example');
-const component = join(root, 'target', 'wasm32-wasip2', 'component', 'ssm_secrets.wasm');
-const env = { AWS_ACCESS_KEY_ID: 'AKIDNODE', AWS_SECRET_ACCESS_KEY: 'node-secret', AWS_EC2_METADATA_DISABLED: 'true' };
 let mock;
 let kwargs;
 
 before(async () => {
-  const portFile = join(mkdtempSync(join(tmpdir(), 'ssm-mock-')), 'port');
-  mock = spawn('python3', [join(root, 'bench', 'mock_ssm.py'), portFile], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !(existsSync(portFile) && readFileSync(portFile, 'utf8')); i++) {
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  kwargs = { endpoint_url: `http://127.0.0.1:${readFileSync(portFile, 'utf8')}`, region_name: 'us-east-1' };
+  mock = await startMock();
+  kwargs = { endpoint_url: mock.url, region_name: 'us-east-1' };
 });
 
-after(() => mock.kill());
+after(() => mock.stop());
 
-/** The Rust host CLI's `--json` lines for the same command. */
-function rust(args) {
-  const out = spawnSync(host, ['--component', component, '--backend-kwargs', JSON.stringify(kwargs), '--json', ...args], {
-    env: { PATH: process.env.PATH, ...env, SSM_SECRETS_NO_CACHE: '1' },
-    encoding: 'utf8',
-  });
-  return out.stdout.trim().split('\n').map((line) => JSON.parse(line));
-}
-
-test('values, connections and configs match the Rust host', () => {
-  const node = openBackend(kwargs, env);
-  const ids = ['db', 'other', 'missing_one'];
-  assert.deepEqual(ids.map((id) => node.getConnValue(id)), rust(['get-conn-value', ...ids]));
-  assert.deepEqual(ids.map((id) => node.getConnection(id)), rust(['get-connection', ...ids]));
-  assert.deepEqual(['a', 'missing_b'].map((k) => node.getVariable(k)), rust(['get-variable', 'a', 'missing_b']));
-  assert.deepEqual([node.getConfig('x')], rust(['get-config', 'x']));
-  assert.deepEqual(node.getVariables(['a', 'missing_b', 'c']), rust(['get-variable', 'a', 'missing_b', 'c']));
-  assert.equal(node.getConnection('db').schema, 'db');
-  assert.equal(node.getVariable('missing_x'), null);
-});
-
-test('disabled kinds and lookup patterns match the Rust host', () => {
-  const filtered = { ...kwargs, variables_prefix: null, connections_lookup_pattern: '^db$' };
-  const node = openBackend(filtered, env);
-  const saved = kwargs;
-  kwargs = filtered;
+test('values, connections and configs match the Rust host', async () => {
+  const node = await openBackend(kwargs, { env });
   try {
-    assert.deepEqual([node.getVariable('a')], rust(['get-variable', 'a']));
-    assert.deepEqual(['db', 'other'].map((id) => node.getConnValue(id)), rust(['get-conn-value', 'db', 'other']));
+    const ids = ['db', 'other', 'missing_one'];
+    const each = (f, keys) => Promise.all(keys.map(f));
+    assert.deepEqual(await each((id) => node.getConnValue(id), ids), rust(kwargs, ['get-conn-value', ...ids]));
+    assert.deepEqual(await each((id) => node.getConnection(id), ids), rust(kwargs, ['get-connection', ...ids]));
+    assert.deepEqual(await each((k) => node.getVariable(k), ['a', 'missing_b']), rust(kwargs, ['get-variable', 'a', 'missing_b']));
+    assert.deepEqual([await node.getConfig('x')], rust(kwargs, ['get-config', 'x']));
+    assert.deepEqual(await node.getVariables(['a', 'missing_b', 'c']), rust(kwargs, ['get-variable', 'a', 'missing_b', 'c']));
+    assert.deepEqual(await node.getConnections(ids), rust(kwargs, ['get-connection', ...ids]));
+    assert.equal((await node.getConnection('db')).schema, 'db');
+    assert.equal(await node.getVariable('missing_x'), null);
   } finally {
-    kwargs = saved;
+    await node.close();
   }
 });
 
-test('grants come from the component: a profile\'s web identity token file is readable', () => {
+test('one after another, each lookup is its own GetParameter', async () => {
+  const node = await openBackend(kwargs, { env });
+  const before = await mock.counts();
+  for (const key of ['seq1', 'seq2', 'seq3']) assert.equal(await node.getVariable(key), `postgres://u:p@db.internal:5432/${key}`);
+  const after = await mock.counts();
+  assert.equal(after['AmazonSSM.GetParameter'] - (before['AmazonSSM.GetParameter'] ?? 0), 3);
+  await node.close();
+});
+
+test('disabled kinds and lookup patterns match the Rust host', async () => {
+  const filtered = { ...kwargs, variables_prefix: null, connections_lookup_pattern: '^db$' };
+  const node = await openBackend(filtered, { env });
+  assert.deepEqual([await node.getVariable('a')], rust(filtered, ['get-variable', 'a']));
+  assert.deepEqual([await node.getConnValue('db'), await node.getConnValue('other')], rust(filtered, ['get-conn-value', 'db', 'other']));
+  await node.close();
+});
+
+test('connection semantics apply to a backend\'s connections as the CLI\'s flag does', async () => {
+  const node = await openBackend(kwargs, { env, connectionSemantics: 'task-sdk' });
+  const cli = spawnSync(host, ['--component', component, '--backend-kwargs', JSON.stringify(kwargs), '--json',
+    '--connection-semantics', 'task-sdk', 'get-connection', 'db'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  assert.deepEqual([await node.getConnection('db')], [JSON.parse(cli.stdout)]);
+  await node.close();
+});
+
+test('grants come from the component: a profile\'s web identity token file is readable', async () => {
   const home = mkdtempSync(join(tmpdir(), 'ssm-home-'));
   const tokens = mkdtempSync(join(tmpdir(), 'ssm-tokens-'));
   mkdirSync(join(home, '.aws'));
   writeFileSync(join(tokens, 'token'), 'header.payload.signature');
   writeFileSync(join(home, '.aws', 'config'),
     `[profile web]\nrole_arn = arn:aws:iam::123456789012:role/web\nweb_identity_token_file = ${join(tokens, 'token')}\nregion = eu-west-1\n`);
-  // A fresh Node process: a component instance reads its environment once (wasi-libc), and
-  // this module's instance has already served other environments.
-  const script = `import { plannedGrants } from ${JSON.stringify(join(root, 'js', 'index.js'))};
-    console.log(JSON.stringify(plannedGrants({ profile_name: 'web' }, { HOME: ${JSON.stringify(home)} })));`;
-  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  assert.equal(out.status, 0, out.stderr);
-  const grants = JSON.parse(out.stdout);
-  assert.ok(grants.readOnlyFiles.includes(join(tokens, 'token')), out.stdout);
-  assert.ok(grants.endpoints.includes('https://ssm.eu-west-1.amazonaws.com:443'), out.stdout);
-  assert.ok(grants.endpoints.some((e) => e.startsWith('https://sts.')), out.stdout);
+  const grants = plannedGrants({ profile_name: 'web' }, { HOME: home });
+  assert.ok(grants.readOnlyFiles.includes(join(tokens, 'token')), JSON.stringify(grants));
+  assert.ok(grants.endpoints.includes('https://ssm.eu-west-1.amazonaws.com:443'), JSON.stringify(grants));
+  assert.ok(grants.endpoints.some((e) => e.startsWith('https://sts.')), JSON.stringify(grants));
   assert.deepEqual(plannedGrants(kwargs, env).endpoints, [`${kwargs.endpoint_url}`]);
+  // A backend is granted its own plan, in its own environment (a worker each).
+  const backend = await openBackend({ profile_name: 'web' }, { env: { HOME: home } });
+  assert.deepEqual(backend.grants, grants);
+  await backend.close();
 });
 
 test('offline parsing matches the Rust host, in all three semantics', () => {
@@ -104,12 +103,15 @@ test('offline parsing matches the Rust host', () => {
   for (const value of ['http://https%3A%2F%2Fexample.com', 'spark://spark%3A%2F%2Fspark-master-0.spark-master.spark:7077',
     '{"conn_type": "postgresql", "host": "h", "port": "5432", "extra": {"a": [1, 2.5]}}']) {
     const cli = spawnSync(host, ['--component', component, 'parse-connection', 'c', value], { encoding: 'utf8', env: { PATH: process.env.PATH } });
-    assert.deepEqual(parseConnection('c', value), JSON.parse(cli.stdout));
+    const parsed = parseConnection('c', value);
+    assert.deepEqual(parsed, JSON.parse(cli.stdout));
+    assert.equal(connectionUri(parsed), parsed.uri);
   }
 });
 
-test('errors are SsmSecretsError and hold no secret', () => {
-  assert.throws(() => openBackend({ region_name: 5 }, env), (e) => e instanceof SsmSecretsError && e.kind === 'configuration');
-  const node = openBackend({ endpoint_url: 'http://127.0.0.1:9', region_name: 'us-east-1', config_kwargs: { retries: { total_max_attempts: 1 } } }, env);
-  assert.throws(() => node.getVariable('a'), (e) => e instanceof SsmSecretsError && e.kind === 'transport' && !e.message.includes('node-secret'));
+test('errors are SsmSecretsError and hold no secret', async () => {
+  await assert.rejects(openBackend({ region_name: 5 }, { env }), (e) => e instanceof SsmSecretsError && e.kind === 'configuration');
+  const node = await openBackend({ endpoint_url: 'http://127.0.0.1:9', region_name: 'us-east-1', config_kwargs: { retries: { total_max_attempts: 1 } } }, { env });
+  await assert.rejects(node.getVariable('a'), (e) => e instanceof SsmSecretsError && e.kind === 'transport' && !e.message.includes('node-secret'));
+  await node.close();
 });

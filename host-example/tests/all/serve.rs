@@ -65,11 +65,13 @@ impl Served {
     }
 
     /// `jco serve` (js/node_modules, after `npm install` in js/) running the same `.wasm` on a
-    /// free loopback port; the component's environment is exactly `env` plus `PATH`.
+    /// free loopback port; the component's environment is exactly `env` plus `PATH`. jco 1.35
+    /// by its package path: `node_modules/.bin/jco` may be the older jco that js/ transpiles
+    /// with (`jco-transpiler`), whichever npm linked first.
     fn jco(env: &[(&str, &str)]) -> Served {
         use std::os::unix::process::CommandExt;
         let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../js");
-        let jco = js.join("node_modules/.bin/jco");
+        let jco = js.join("node_modules/@bytecodealliance/jco/dist/jco.js");
         assert!(
             jco.exists(),
             "jco is missing: run `npm install` in js/ (scripts/test.sh does)"
@@ -79,8 +81,9 @@ impl Served {
             .local_addr()
             .unwrap()
             .port();
-        let mut command = Command::new(jco);
+        let mut command = Command::new("node");
         command
+            .arg(jco)
             .current_dir(&js)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
