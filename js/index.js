@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { instantiate } from './generated/ssm_secrets.js';
 import { wasiImports } from './lib/wasi.js';
 import { Mailbox } from './lib/mailbox.js';
+import { connectionObject } from './lib/connection.js';
 
 const CORE_MODULES = ['ssm_secrets.core.wasm', 'ssm_secrets.core2.wasm', 'ssm_secrets.core3.wasm'];
 const generated = (name) => new URL(`./generated/${name}`, import.meta.url);
@@ -110,21 +111,6 @@ export function plannedGrants(kwargs = {}, env = process.env) {
   return call(() => planner.planGrants(kwargsJson(kwargs)));
 }
 
-/** The connection as the CLI prints it (`conn_id`, `conn_type`, ..., `uri`). */
-function connectionObject(c, semantics) {
-  return {
-    conn_id: c.connId ?? null,
-    conn_type: c.connType ?? null,
-    description: c.description ?? null,
-    host: c.host ?? null,
-    schema: c.schema ?? null,
-    login: c.login ?? null,
-    password: c.password ?? null,
-    port: c.port === undefined ? null : Number(c.port),
-    extra: c.extra ?? null,
-    uri: offlineLookup().connectionUri(c, semantics),
-  };
-}
 
 function checkSemantics(semantics) {
   if (!SEMANTICS.has(semantics)) throw new TypeError(`connection semantics must be one of core, task-sdk, airflow2, not ${semantics}`);
@@ -137,7 +123,10 @@ function checkSemantics(semantics) {
  */
 export function parseConnection(connId, value, semantics = 'core') {
   checkSemantics(semantics);
-  return call(() => connectionObject(offlineLookup().parseConnection(connId, value, semantics), semantics));
+  return call(() => {
+    const c = offlineLookup().parseConnection(connId, value, semantics);
+    return connectionObject(c, offlineLookup().connectionUri(c, semantics));
+  });
 }
 
 /** A connection's URI as the chosen class's `get_uri()` gives it, offline. */

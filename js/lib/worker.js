@@ -13,6 +13,7 @@ import { existsSync, statSync } from 'node:fs';
 import { instantiate } from '../generated/ssm_secrets.js';
 import { wasiImports } from './wasi.js';
 import { Mailbox } from './mailbox.js';
+import { connectionObject } from './connection.js';
 
 const { port, buffer, env, kwargs, semantics, allow } = workerData;
 const mailbox = new Mailbox(buffer, port);
@@ -91,24 +92,10 @@ try {
 }
 
 const value = (v) => (v === undefined ? null : v);
-const connection = (c) => (c === undefined ? null : connectionObject(c));
+const connection = (c) =>
+  c === undefined ? null : connectionObject(c, lookup.connectionUri(c, connectionSemantics));
 const many = (results, f) => results.map((r) => (r.tag === 'ok' ? { ok: f(r.val) } : { err: explain(r.val) }));
 
-/** The connection as the CLI prints it (`conn_id`, `conn_type`, ..., `uri`). */
-function connectionObject(c) {
-  return {
-    conn_id: c.connId ?? null,
-    conn_type: c.connType ?? null,
-    description: c.description ?? null,
-    host: c.host ?? null,
-    schema: c.schema ?? null,
-    login: c.login ?? null,
-    password: c.password ?? null,
-    port: c.port === undefined ? null : Number(c.port),
-    extra: c.extra ?? null,
-    uri: lookup.connectionUri(c, connectionSemantics),
-  };
-}
 
 const ops = {
   getConnValue: (id, team) => value(backend.getConnValue(id, team)),
