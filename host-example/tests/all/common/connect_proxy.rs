@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// What the proxy saw of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,22 +38,9 @@ impl ConnectProxy {
 
     fn with(required: Option<String>) -> ConnectProxy {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = std_listener.local_addr().unwrap();
-        std_listener.set_nonblocking(true).unwrap();
         let record = Arc::clone(&seen);
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = TcpListener::from_std(std_listener).unwrap();
-                while let Ok((client, _)) = listener.accept().await {
-                    let (record, required) = (Arc::clone(&record), required.clone());
-                    tokio::spawn(serve(client, record, required));
-                }
-            });
+        let addr = super::loopback_server(move |client| {
+            serve(client, Arc::clone(&record), required.clone())
         });
         ConnectProxy { addr, seen }
     }
